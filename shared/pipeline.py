@@ -60,20 +60,23 @@ def artifacts_prefix(settings: Settings, slug: str, rid: str) -> str:
 
 def run_analysis(
     source: Source,
-    data: bytes,
+    data: bytes | Callable[[], bytes],
     services: Services,
     *,
     questions: str | None = None,
     progress: Progress | None = None,
 ) -> ResultMessage:
-    """Analyse one object. Permanent problems become a failed message; TransientError propagates."""
+    """Analyse one object. Permanent problems become a failed message; TransientError propagates.
+
+    ``data`` may be a loader, called only after the object's declared size passed the limit, so an
+    oversized object is never downloaded.
+    """
     from shared.csv_reader import Limits, read_csv
     from shared.profile import compute_profile
 
     settings = services.settings
     say = progress or (lambda _msg: None)
     started = time.perf_counter()
-    source = replace(source, sha256=hashlib.sha256(data).hexdigest())
     rid, slug = run_id(source), dataset_slug(source.name)
     prefix = artifacts_prefix(settings, slug, rid)
     message = ResultMessage(
@@ -85,6 +88,10 @@ def run_analysis(
     )
     timings = message.timings
     try:
+        _check_size(source, settings)
+        if callable(data):
+            data = data()
+        message.source = source = replace(source, sha256=hashlib.sha256(data).hexdigest())
         say(f"reading {_size(source.size)}")
         t = time.perf_counter()
         table = read_csv(data, source.name, Limits.from_settings(settings))
@@ -137,6 +144,17 @@ def run_analysis(
         message.error = ErrorInfo.from_exception(err)
     timings["total_s"] = time.perf_counter() - started
     return message
+
+
+def _check_size(source: Source, settings: Settings) -> None:
+    from shared.errors import LimitExceededError
+
+    if source.size > settings.max_file_bytes:
+        raise LimitExceededError(
+            f"the file is {_size(source.size)}, over the {_size(settings.max_file_bytes)} limit "
+            "(setting MAX_FILE_BYTES)",
+            code="too_large",
+        )
 
 
 def _store_charts(analysis: Analysis, prefix: str, services: Services) -> None:
