@@ -320,7 +320,7 @@ class LocalStack:
 
     def create_push_subscription(
         self, name: str, topic: str, endpoint: str, *, dead_letter_topic: str | None = None,
-        max_delivery_attempts: int = MAX_DELIVERY_ATTEMPTS,
+        max_delivery_attempts: int = MAX_DELIVERY_ATTEMPTS, backoff_s: tuple[float, float] = (1.0, 10.0),
     ) -> None:
         """A push subscription with a retry policy (and a dead-letter policy when given)."""
         request: dict[str, Any] = {
@@ -328,7 +328,7 @@ class LocalStack:
             "topic": self.topic(topic),
             "push_config": {"push_endpoint": endpoint},
             "ack_deadline_seconds": 600,
-            "retry_policy": {"minimum_backoff": {"seconds": 1}, "maximum_backoff": {"seconds": 10}},
+            "retry_policy": {"minimum_backoff": _duration(backoff_s[0]), "maximum_backoff": _duration(backoff_s[1])},
         }
         if dead_letter_topic:
             request["dead_letter_policy"] = {
@@ -374,6 +374,10 @@ class LocalStack:
             f"{self.function_url('report')}/projects/{s.project}/topics/{s.results_topic}",
             dead_letter_topic=DEAD_LETTER_TOPIC,
         )
+
+
+def _duration(seconds: float) -> dict[str, int]:
+    return {"seconds": int(seconds), "nanos": int(round((seconds % 1) * 1e9))}
 
 
 @contextlib.contextmanager

@@ -219,5 +219,5 @@ def result_message(message: PubSubMessage) -> ResultMessage:
     """The ResultMessage in a Pub/Sub message body (strict: schema version and fields checked)."""
     try:
         return ResultMessage.from_json(message.data)
-    except (ValueError, TypeError, KeyError) as err:
+    except (ValueError, TypeError, KeyError, AttributeError) as err:
         raise MalformedEventError(f"message {message.message_id} is not a result message: {err}") from err
