@@ -175,8 +175,9 @@ class PandasEngine:
         threshold = counts.nlargest(limit).iloc[-1]
         # only the candidates go through the tie-breaking sort, a free-text column can have 100k values
         candidates = counts[counts >= threshold]
-        ordered = sorted(((_as_text(v), int(n)) for v, n in candidates.items()), key=lambda vn: (-vn[1], vn[0]))
-        return ordered[:limit]
+        pairs = ((_as_text(value), int(n)) for value, n in candidates.items())
+        ranked = sorted(pairs, key=lambda pair: (-pair[1], pair[0]))
+        return ranked[:limit]
 
     def lengths(self, column: str) -> Lengths | None:
         lengths = self._frame[column].dropna().astype("string").str.len()
