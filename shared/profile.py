@@ -247,8 +247,9 @@ def granularity(gaps_s: np.ndarray) -> str | None:
 
 
 def _correlations(engine: ProfileEngine, columns: list[ColumnProfile]) -> list[Correlation]:
-    # constant or near-empty columns have no defined r with anything
-    usable = [c.name for c in columns if c.type == "numeric" and c.std is not None and c.std > 0]
+    # a constant column has no defined r; judged by distinct values, as a float std of a constant
+    # column can come out a hair above zero
+    usable = [c.name for c in columns if c.type == "numeric" and c.distinct > 1 and c.std is not None]
     found = []
     for i, a in enumerate(usable):
         for b in usable[i + 1 :]:
