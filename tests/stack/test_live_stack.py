@@ -213,23 +213,20 @@ def test_the_results_subscription_has_a_dead_letter_policy(live):
     assert not live.taps[DEAD_LETTER_TAP].messages
 
 
-@pytest.mark.slow
-def test_fifty_simultaneous_uploads_make_fifty_reports_and_fifty_messages(live):
-    started = time.monotonic()
+
+def test_ten_simultaneous_uploads_make_ten_reports_and_ten_messages(live):
+    """Concurrency check inside the suite; `make burst` runs the same check with 50 files."""
     batch = uuid.uuid4().hex[:6]
-    names = [f"burst-{batch}/file-{i:02d}.csv" for i in range(50)]
+    names = [f"burst-{batch}/file-{i:02d}.csv" for i in range(10)]
     with ThreadPoolExecutor(10) as pool:
         blobs = list(pool.map(lambda n: live.upload(n, CSV + f"2026-02-01,west,{len(n)},1.5\n".encode()), names))
     rids = {run_id(source_of(b)) for b in blobs}
-    assert len(rids) == 50
+    assert len(rids) == 10
 
     def finished():
-        return all(live.taps[RESULTS_TAP].where(run_id=r) for r in rids) and \
-            sum(len(live.report_names(r)) for r in rids) == 50
+        return all(results(live, r) for r in rids) and sum(len(live.report_names(r)) for r in rids) == 10
 
-    wait_for(finished, 240, "50 reports and 50 result messages")
-    elapsed = time.monotonic() - started
+    wait_for(finished, 150, "10 reports and 10 result messages")
     time.sleep(2)  # a late duplicate would land now
     per_run = {r: (len(live.report_names(r)), len(results(live, r))) for r in rids}
     assert set(per_run.values()) == {(1, 1)}, per_run
-    print(f"\n50 uploads → 50 reports, 50 result messages in {elapsed:.1f} s")
