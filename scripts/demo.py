@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import mimetypes
+import signal
 import sys
 import threading
 import time
@@ -136,12 +137,18 @@ def run(samples: Path, out: Path, timeout_s: float) -> int:
     return 0
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--samples", type=Path, default=Path("samples"), help="folder uploaded (default samples)")
     parser.add_argument("--out", type=Path, default=Path("out"), help="where report folders are copied")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the reports")
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         return run(args.samples, args.out, args.timeout)
     except PrerequisiteError as err:

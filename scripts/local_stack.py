@@ -417,12 +417,18 @@ def print_environment(stack: LocalStack, out: Any = sys.stdout) -> None:
     print("\n".join(lines), file=out, flush=True)
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run the local stack until Ctrl-C (make up).")
     parser.add_argument("--log-dir", type=Path, help="folder for component logs (default: a temp folder)")
     args = parser.parse_args(argv)
-    # SIGTERM (e.g. from a process manager) ends the stack like Ctrl-C does.
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    # Ctrl-C and SIGTERM (a process manager, `kill`) both stop the stack cleanly; SIGINT is set
+    # explicitly because a shell starting us in the background leaves it ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
     stack = LocalStack(log_dir=args.log_dir)
     try:
         print("starting fake-gcs-server, the Pub/Sub emulator and both functions ...", flush=True)
