@@ -57,16 +57,20 @@ def burst(storage: Any, subscriber: Any, settings: Settings, project: str, files
         expected = dict(pool.map(upload, range(files)))
     print(f"uploaded {files} files in {time.monotonic() - started:.1f} s; waiting for reports ...", flush=True)
 
+    slugs = {name.rsplit("/", 2)[0] + "/" for name in expected.values()}  # reports/<slug>/
+
     def reports() -> collections.Counter[str]:
         found: collections.Counter[str] = collections.Counter()
-        for blob in storage.list_blobs(settings.reports_bucket, prefix=settings.reports_prefix + "burst-"):
-            if blob.name.endswith("/report.md"):
-                found[blob.name] += 1
+        for prefix in slugs:
+            for blob in storage.list_blobs(settings.reports_bucket, prefix=prefix):
+                if blob.name.endswith("/report.md"):
+                    found[blob.name] += 1
         return found
 
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        done = sum(1 for name in expected.values() if name in reports())
+        found = reports()
+        done = sum(1 for name in expected.values() if name in found)
         with lock:
             messages = sum(1 for rid in expected if received[rid])
         if done == files and messages == files:
@@ -81,7 +85,8 @@ def burst(storage: Any, subscriber: Any, settings: Settings, project: str, files
     with contextlib.suppress(Exception):
         subscriber.delete_subscription(request={"subscription": subscription})
     report_count = sum(1 for name in expected.values() if found[name])
-    extra_reports = sum(1 for name in found if name not in set(expected.values()) and f"burst-{tag}" in name)
+    # Any other report.md under these datasets would be a second report for one upload.
+    extra_reports = sum(1 for name in found if name not in set(expected.values()))
     lost = sum(1 for n in per_run.values() if n == 0)
     duplicated = sum(n - 1 for n in per_run.values() if n > 1)
     print(f"{files} uploads → {report_count} reports, {sum(per_run.values())} result messages "
