@@ -1,0 +1,191 @@
+"""Insight sentences written from the numbers the executed cells printed, and nothing else.
+
+Input: the parsed machine lines (``{key: value}``) of the local analyst's cells. Each function returns
+zero or more sentences; missing keys (a cell failed or did not apply) simply give none.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from shared.analysts.local_code import nice_number as num
+
+MAX_INSIGHTS = 6
+_PHRASES = {"day": "Day-over-day", "week": "Week-over-week", "month": "Month-over-month", "hour": "Hour-over-hour",
+            "quarter": "Quarter-over-quarter", "year": "Year-over-year"}
+
+
+def write_insights(results: dict[str, Any]) -> list[str]:
+    """3–6 specific sentences, most informative first, from the cells' parsed results."""
+    groups = _groups(results.get("groups"))
+    trend, timeline = _time(results.get("time"), results.get("time_by_category"))
+    ranks = _ranks(results.get("ranks"))
+    correlations = _correlations(results.get("correlations"))
+    outliers = _outliers(results.get("outliers"))
+    fallback = _summary(results.get("summary"))
+    # The leading sentence of each kind first (all of the time series: it carries the most), then the rest.
+    kinds = [groups, trend, timeline, ranks, correlations, outliers, fallback]
+    first = [*groups[:1], *trend, *timeline, *ranks[:1], *correlations, *outliers[:1]]
+    rest = [s for kind in kinds for s in kind if s not in first]
+    chosen = (first + rest)[:MAX_INSIGHTS]
+    # Keep the reading order: groups, trend, time, ranks, correlations, outliers, summary.
+    order = [s for kind in kinds for s in kind]
+    return [_capitalized(s) for s in sorted(chosen, key=order.index)]
+
+
+def _capitalized(sentence: str) -> str:
+    return sentence[:1].upper() + sentence[1:]
+
+
+def clean_text(value: Any, limit: int = 60) -> str:
+    """Untrusted text (a column or category name) as one short line."""
+    text = " ".join(str(value).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def signed(value: float) -> str:
+    return ("+" if value > 0 else "−" if value < 0 else "") + num(abs(value))
+
+
+def pct(value: float | None, signed: bool = True) -> str:
+    if value is None or math.isnan(value) or math.isinf(value):
+        return "n/a"
+    text = f"{value:+.1f}%" if signed else f"{value:.1f}%"
+    return text.replace("-", "−")
+
+
+def _groups(groups: dict | None) -> list[str]:
+    """One sentence per categorical: totals and shares of the two metrics with the largest totals."""
+    sentences = []
+    for category, metrics in (groups or {}).items():
+        ranked = sorted(metrics.items(), key=lambda item: -abs(sum(v for v in item[1]["total"].values() if v) or 0))
+        pieces = []
+        for metric, stats in ranked[:2]:
+            totals = sorted(((k, v) for k, v in stats["total"].items() if v is not None), key=lambda kv: -kv[1])
+            if len(totals) < 2:
+                continue
+            shares = stats.get("share") or {}
+            listed = ", ".join(
+                f"{clean_text(k, 30)} {num(v)}" + (f" ({pct(shares.get(k), False)})" if shares.get(k) is not None else "")
+                for k, v in totals[:6]
+            )
+            more = f" and {len(totals) - 6} more" if len(totals) > 6 else ""
+            pieces.append(f"{clean_text(metric)} {listed}{more}")
+        if pieces:
+            sentences.append(f"Totals by {clean_text(category)}: " + "; ".join(pieces) + ".")
+    return sentences
+
+
+def _series(values: list, periods: list[str]) -> list[tuple[str, float]]:
+    return [(p, v) for p, v in zip(periods, values) if v is not None]
+
+
+def _growth_list(growth: list, periods: list[str]) -> str:
+    pairs = _series(growth, periods)
+    if len(pairs) <= 6:
+        return ", ".join(f"{p} {pct(v)}" for p, v in pairs)
+    mean = sum(v for _, v in pairs) / len(pairs)
+    return f"{pct(mean)} on average, {pct(pairs[-1][1])} in the latest ({pairs[-1][0]})"
+
+
+def _time(time: dict | None, by_category: dict | None) -> tuple[list[str], list[str]]:
+    """The trend sentence (if any), and the per-category means and growth."""
+    if not time:
+        return [], []
+    unit, periods = time["unit"], time["periods"]
+    trend_sentences, other = [], []
+    for metric, fit in list(time.get("trend", {}).items())[:1]:
+        points = _series(time["totals"].get(metric, []), periods)
+        if len(points) < 2:
+            continue
+        (first_p, first_v), (last_p, last_v) = points[0], points[-1]
+        change = (last_v - first_v) / abs(first_v) * 100 if first_v else None
+        r2 = fit.get("r2")
+        if r2 is None or math.isnan(r2) or (r2 < 0.5 and unit != "month"):
+            continue  # a weak fit is no trend worth a sentence; the chart still shows it
+        direction = "rising" if fit["slope"] > 0 else "falling"
+        trend_sentences.append(
+            f"{clean_text(metric)} has a {direction} least-squares trend of {signed(fit['slope'])} per {unit} "
+            f"(R² {r2:.2f}), from {num(first_v)} in {first_p} to {num(last_v)} in {last_p}"
+            + (f" ({pct(change)})." if change is not None else ".")
+        )
+    if by_category:
+        category = clean_text(by_category["category"])
+        metrics = by_category["metrics"]
+        names = list(metrics)
+        # Mean per period of each category, for up to two metrics, in one sentence.
+        pieces = []
+        for metric in names[:2]:
+            means = [(k, v) for k, v in metrics[metric]["mean"].items() if v is not None]
+            if means:
+                pieces.append(f"{clean_text(metric)} " + ", ".join(f"{clean_text(k, 30)} {num(v)}" for k, v in means[:6]))
+        if pieces:
+            other.append(f"Mean per {unit} by {category}: " + "; ".join(pieces) + ".")
+        metric = names[-1] if len(names) > 1 else names[0]
+        growth = metrics[metric]["growth"]
+        parts = [f"{clean_text(k, 30)}: {_growth_list(v, periods)}" for k, v in list(growth.items())[:4]
+                 if _series(v, periods)]
+        if parts:
+            phrase = _PHRASES.get(unit, "Period-over-period")
+            other.append(f"{phrase} growth of {clean_text(metric)} by {category}: " + "; ".join(parts) + ".")
+    elif time.get("growth"):
+        metric = next(iter(time["growth"]))
+        if _series(time["growth"][metric], periods):
+            other.append(f"{_PHRASES.get(unit, 'Period-over-period')} growth of {clean_text(metric)}: "
+                         f"{_growth_list(time['growth'][metric], periods)}.")
+    return trend_sentences, other
+
+
+def _ranks(ranks: dict | None) -> list[str]:
+    sentences = []
+    for metric, r in (ranks or {}).items():
+        if len(r["top"]) < 2:
+            continue
+        top = ", ".join(f"{clean_text(k, 30)} ({num(v)})" for k, v in r["top"])
+        bottom = ", ".join(f"{clean_text(k, 30)} ({num(v)})" for k, v in r["bottom"])
+        sentences.append(f"Highest {clean_text(metric)}: {top}; lowest: {bottom}.")
+    return sentences[:4]
+
+
+def _correlations(pairs: list | None) -> list[str]:
+    pairs = [p for p in pairs or [] if p[2] is not None and not math.isnan(p[2])]
+    if not pairs:
+        return []
+    listed = ", ".join(f"{clean_text(a)} and {clean_text(b)} (r = {_r(r)})" for a, b, r in pairs[:3])
+    strength = "strong" if abs(pairs[0][2]) >= 0.7 else "moderate" if abs(pairs[0][2]) >= 0.4 else "weak"
+    return [f"The strongest correlations are {listed}; the top pair is {strength}."]
+
+
+def _r(r: float) -> str:
+    """A correlation with enough digits that 0.995 does not read as 1.00."""
+    text = f"{r:+.2f}" if abs(r) < 0.995 or abs(r) == 1 else f"{r:+.3f}"
+    return text.replace("-", "−")
+
+
+def _outliers(outliers: dict | None) -> list[str]:
+    found = [(m, o) for m, o in (outliers or {}).items() if o["count"]]
+    if not outliers:
+        return []
+    if not found:
+        return [f"No IQR outliers in {', '.join(clean_text(m) for m in list(outliers)[:4])}."]
+    parts = []
+    for metric, o in found[:3]:
+        named = ", ".join(f"{clean_text(k, 30)} ({num(v)})" for k, v in o["rows"][:3])
+        parts.append(f"{clean_text(metric)} has {o['count']} (outside {num(o['low'])} to {num(o['high'])}): {named}")
+    return ["IQR outliers: " + "; ".join(parts) + "."]
+
+
+def _summary(summary: dict | None) -> list[str]:
+    if not summary:
+        return []
+    sentences = [f"The table has {num(summary['rows'])} rows and {num(summary['columns'])} columns."]
+    for column, top in list(summary.get("top", {}).items())[:2]:
+        if top and summary["rows"] and top[0][1] > 1:
+            value, count = top[0]
+            sentences.append(f"The most frequent {clean_text(column)} is {clean_text(value, 40)} "
+                             f"({num(count)} rows, {pct(count / summary['rows'] * 100, False)}).")
+    empty = [c for c, n in summary.get("missing", {}).items() if n == summary["rows"] and summary["rows"]]
+    if empty:
+        sentences.append(f"{', '.join(clean_text(c) for c in empty[:3])} {'is' if len(empty) == 1 else 'are'} entirely empty.")
+    return sentences
