@@ -216,6 +216,13 @@ def emit(key, value):
     print(MARK, json.dumps({{"key": key, "value": value}}, default=plain))
 
 
+def label(text, limit=40):
+    """Text for a chart: one line, not too long, and no "$" mathtext."""
+    text = " ".join(str(text).split())
+    text = text if len(text) <= limit else text[: limit - 1] + "…"
+    return text.replace("$", r"\\$")
+
+
 def clean(series):
     """A Series as a JSON-ready dict; missing and infinite values become None."""
     return {{str(k): (None if pd.isna(v) or np.isinf(v) else float(v)) for k, v in series.items()}}
@@ -417,7 +424,7 @@ for ax in axes.flat[n:]:
 def _hist_cell() -> Cell:
     code = f'''
 columns = [c for c in NUMERIC[:{MAX_CHART_NUMERIC}] if df[c].notna().any()]
-labels = {{c: str(c).replace("$", r"\\$")[:40] for c in columns}}
+labels = {{c: label(c) for c in columns}}
 if columns:
     {_grid("columns").replace(chr(10), chr(10) + "    ")}
     for ax, column in zip(axes.flat, columns):
@@ -439,7 +446,7 @@ if columns:
 def _box_cell() -> Cell:
     code = f'''
 columns = [c for c in NUMERIC[:{MAX_CHART_NUMERIC}] if df[c].notna().any()]
-labels = {{c: str(c).replace("$", r"\\$")[:40] for c in columns}}
+labels = {{c: label(c) for c in columns}}
 if columns:
     {_grid("columns").replace(chr(10), chr(10) + "    ")}
     for ax, column in zip(axes.flat, columns):
@@ -465,13 +472,13 @@ for metric in NUMERIC[:{MAX_TREND_METRICS}]:
     y = totals[metric]
     if y.notna().sum() < 2:
         continue
-    name = str(metric).replace("$", r"\\$")[:40]
+    name = label(metric, 40)
     fig, ax = plt.subplots(figsize=(9, 4.8))
     ax.plot(x, y.to_numpy(dtype=float), marker="o", linewidth=2, color="#4C72B0", label=f"Total {{name}}")
     if CATEGORIES and by[metric].shape[1] <= 6:
         for value in by[metric].columns:
             ax.plot(x, by[metric][value].to_numpy(dtype=float), marker=".", linewidth=1, alpha=0.8,
-                    label=str(value).replace("$", r"\\$")[:30])
+                    label=label(value, 30))
     fit = trend.get(str(metric))
     if fit:
         ax.plot(x, fit["slope"] * x + fit["intercept"], linestyle="--", color="#C44E52",
@@ -498,14 +505,14 @@ for category in CATEGORIES[:2]:
         break
     fig, axes = plt.subplots(1, len(metrics), figsize=(4.8 * len(metrics), 0.45 * min(15, df[category].nunique()) + 2.4),
                              squeeze=False)
-    cat_name = str(category).replace("$", r"\\$")[:40]
+    cat_name = label(category, 40)
     for ax, metric in zip(axes.flat, metrics):
         values = df.groupby(category)[metric].sum().sort_values().tail(15)
-        names = [str(v).replace("$", r"\\$")[:25] for v in values.index]
+        names = [label(v, 25) for v in values.index]
         bars = ax.barh(names, values.to_numpy(dtype=float), color="#55A868")
         ax.bar_label(bars, labels=[f"{{v:,.0f}}" if abs(v) >= 100 else f"{{v:,.3g}}" for v in values], padding=3,
                      fontsize="small")
-        metric_name = str(metric).replace("$", r"\\$")[:40]
+        metric_name = label(metric, 40)
         ax.set_title(f"Total {{metric_name}} by {{cat_name}}")
         ax.set_xlabel(f"Total {{metric_name}}")
         ax.set_ylabel(cat_name)
@@ -523,9 +530,9 @@ def _count_bar_cell(plan: Plan) -> Cell:
 category = {plan.first_category!r}
 counts = df[category].value_counts().head(15).sort_values()
 if not counts.empty:
-    cat_name = str(category).replace("$", r"\\$")[:40]
+    cat_name = label(category, 40)
     fig, ax = plt.subplots(figsize=(7, 0.45 * len(counts) + 2))
-    bars = ax.barh([str(v).replace("$", r"\\$")[:25] for v in counts.index], counts.to_numpy(), color="#55A868")
+    bars = ax.barh([label(v, 25) for v in counts.index], counts.to_numpy(), color="#55A868")
     ax.bar_label(bars, padding=3, fontsize="small")
     ax.set_title(f"Rows per {{cat_name}} (most frequent)")
     ax.set_xlabel("Rows")
@@ -539,7 +546,7 @@ if not counts.empty:
 def _heatmap_cell() -> Cell:
     code = '''
 matrix = df[NUMERIC].corr()
-names = [str(c).replace("$", r"\\$")[:25] for c in matrix.columns]
+names = [label(c, 25) for c in matrix.columns]
 size = max(5.0, 0.7 * len(names) + 2.5)
 fig, ax = plt.subplots(figsize=(size + 1, size))
 image = ax.imshow(matrix.to_numpy(dtype=float), vmin=-1, vmax=1, cmap="RdBu_r")
