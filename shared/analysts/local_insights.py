@@ -31,11 +31,7 @@ def write_insights(results: dict[str, Any]) -> list[str]:
     chosen = (first + rest)[:MAX_INSIGHTS]
     # Keep the reading order: groups, trend, time, ranks, correlations, outliers, summary.
     order = [s for kind in kinds for s in kind]
-    return [_capitalized(s) for s in sorted(chosen, key=order.index)]
-
-
-def _capitalized(sentence: str) -> str:
-    return sentence[:1].upper() + sentence[1:]
+    return sorted(chosen, key=order.index)
 
 
 def clean_text(value: Any, limit: int = 60) -> str:
@@ -106,8 +102,8 @@ def _time(time: dict | None, by_category: dict | None) -> tuple[list[str], list[
             continue  # a weak fit is no trend worth a sentence; the chart still shows it
         direction = "rising" if fit["slope"] > 0 else "falling"
         trend_sentences.append(
-            f"{clean_text(metric)} has a {direction} least-squares trend of {signed(fit['slope'])} per {unit} "
-            f"(R² {r2:.2f}), from {num(first_v)} in {first_p} to {num(last_v)} in {last_p}"
+            f"The least-squares trend of {clean_text(metric)} is {signed(fit['slope'])} per {unit} (R² {r2:.2f}), "
+            f"{direction} from {num(first_v)} in {first_p} to {num(last_v)} in {last_p}"
             + (f" ({pct(change)})." if change is not None else ".")
         )
     if by_category:
@@ -179,13 +175,35 @@ def _outliers(outliers: dict | None) -> list[str]:
 def _summary(summary: dict | None) -> list[str]:
     if not summary:
         return []
-    sentences = [f"The table has {num(summary['rows'])} rows and {num(summary['columns'])} columns."]
+    rows = summary["rows"]
+    sentences = [f"The table has {_count(rows, 'row')} and {_count(summary['columns'], 'column')}."]
+    for column, stats in list(summary.get("numeric", {}).items())[:2]:
+        if not stats.get("count"):
+            continue
+        if rows == 1:
+            sentences.append(f"In the only row, {clean_text(column)} is {num(stats['min'])}.")
+        elif stats.get("min") == stats.get("max"):
+            sentences.append(f"{clean_text(column)} is {num(stats['min'])} in every row.")
+        else:
+            sentences.append(f"Values of {clean_text(column)} range from {num(stats['min'])} to {num(stats['max'])}, with a mean "
+                             f"of {num(stats['mean'])} and a median of {num(stats['50%'])}.")
     for column, top in list(summary.get("top", {}).items())[:2]:
         if top and summary["rows"] and top[0][1] > 1:
             value, count = top[0]
             sentences.append(f"The most frequent {clean_text(column)} is {clean_text(value, 40)} "
-                             f"({num(count)} rows, {pct(count / summary['rows'] * 100, False)}).")
-    empty = [c for c, n in summary.get("missing", {}).items() if n == summary["rows"] and summary["rows"]]
+                             f"({_count(count, 'row')}, {pct(count / summary['rows'] * 100, False)}).")
+    missing = summary.get("missing", {})
+    empty = [c for c, n in missing.items() if n == rows and rows]
+    partly = sorted(((c, n) for c, n in missing.items() if c not in empty), key=lambda cn: -cn[1])
     if empty:
         sentences.append(f"{', '.join(clean_text(c) for c in empty[:3])} {'is' if len(empty) == 1 else 'are'} entirely empty.")
+    if partly:
+        sentences.append("Missing values: " + ", ".join(
+            f"{clean_text(c)} {num(n)} ({pct(n / rows * 100, False)})" for c, n in partly[:4]) + ".")
+    elif not empty and rows:
+        sentences.append("No values are missing.")
     return sentences
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{num(n)} {noun}" + ("" if n == 1 else "s")
