@@ -29,30 +29,46 @@ NOBODY = 65534
 
 
 class CappedWriter(io.TextIOBase):
-    """A text stream keeping the first ``cap`` characters and counting the rest."""
+    """A text stream keeping the first ``cap`` characters for people, plus every line that starts with
+    ``keep_prefix`` (machine-readable results) up to ``hard_cap`` characters in all."""
 
-    def __init__(self, cap: int) -> None:
+    def __init__(self, cap: int, keep_prefix: str | None = None, hard_cap: int = 4_000_000) -> None:
         self.cap = cap
+        self.keep_prefix = keep_prefix
+        self.hard_cap = hard_cap
         self.parts: list[str] = []
-        self.kept = 0
+        self.size = 0
         self.dropped = 0
 
     def writable(self) -> bool:
         return True
 
     def write(self, text: str) -> int:
-        room = self.cap - self.kept
+        room = self.hard_cap - self.size
         if room > 0:
             self.parts.append(text[:room])
-            self.kept += min(room, len(text))
+            self.size += min(room, len(text))
         self.dropped += max(0, len(text) - max(room, 0))
         return len(text)
 
     def value(self) -> str:
         text = "".join(self.parts)
-        if self.dropped:
-            text += f"\n[output truncated: {self.dropped:,} more characters not shown]\n"
-        return text
+        if len(text) <= self.cap and not self.dropped:
+            return text
+        kept: list[str] = []
+        marked: list[str] = []
+        used = 0
+        for line in text.splitlines(keepends=True):
+            if self.keep_prefix and line.startswith(self.keep_prefix):
+                marked.append(line)
+            elif used < self.cap:
+                kept.append(line[: self.cap - used])
+                used += min(len(line), self.cap - used)
+        shown = "".join(kept)
+        hidden = len(text) - len(shown) - sum(map(len, marked)) + self.dropped
+        if hidden > 0:
+            shown += f"\n[output truncated: {hidden:,} more characters not shown]\n"
+        return shown + "".join(marked)
 
 
 def isolate_network() -> str:
@@ -200,7 +216,7 @@ def short_error(err: BaseException) -> str:
 
 
 def run_cell(code: str, namespace: dict, cfg: dict) -> dict:
-    out = CappedWriter(cfg["output_chars"])
+    out = CappedWriter(cfg["output_chars"], cfg.get("keep_prefix"))
     sys.stdout = sys.stderr = out
     outcome, error = "ok", None
     try:

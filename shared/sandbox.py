@@ -61,6 +61,7 @@ class SandboxLimits:
     open_files: int = 256
     processes: int = 64  # RLIMIT_NPROC (threads count too); only enforced for a non-root uid
     output_chars: int = 20_000  # per cell; the rest is replaced by a note
+    keep_prefix: str | None = None  # lines starting with this (machine results) survive the output cap
     image_bytes: int = 5 * 1024 * 1024
     images_per_cell: int = 10
 
@@ -205,6 +206,7 @@ class _Session:
             "open_files": limits.open_files,
             "processes": limits.processes,
             "output_chars": limits.output_chars,
+            "keep_prefix": limits.keep_prefix,
             "image_bytes": limits.image_bytes,
             "images_per_cell": limits.images_per_cell,
         }

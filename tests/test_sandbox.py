@@ -167,3 +167,11 @@ def test_clean_environment_names_only_the_allowed_variables():
 def test_file_names_must_be_plain():
     with pytest.raises(ValueError):
         run_cells(["pass"], {"../escape.csv": b""}, FAST)
+
+
+def test_marked_result_lines_survive_the_output_cap():
+    code = "print('noise ' * 5000)\nprint('@@r {\"key\": 1}')\nprint('more noise ' * 5000)"
+    (result,) = run_cells([code], {}, SandboxLimits(output_chars=500, keep_prefix="@@r "))
+    lines = result.output.splitlines()
+    assert lines[-1] == '@@r {"key": 1}'
+    assert "[output truncated:" in result.output and len(result.output) < 700

@@ -12,6 +12,7 @@ import logging
 import math
 import secrets
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from shared.analysts.base import Analysis, AnalysisRequest, Outcome, Part, Step, Usage
@@ -50,7 +51,7 @@ class LocalAnalyst:
         # A per-run marker: a data value cannot forge a machine line it cannot guess.
         mark = "@@result-" + secrets.token_hex(4)
         cells = build_cells(plan, mark)
-        results = self._run(cells, request.data_csv)
+        results = self._run(cells, request.data_csv, replace(self.limits, keep_prefix=mark + " "))
 
         parsed: dict[str, Any] = {}
         warnings: list[str] = []
@@ -71,13 +72,13 @@ class LocalAnalyst:
         return Analysis(analyst=self.kind, model=None, steps=steps, insights=insights, usage=usage,
                         succeeded=succeeded, warnings=warnings)
 
-    def _run(self, cells: list[Cell], data_csv: bytes) -> list[CellResult]:
+    def _run(self, cells: list[Cell], data_csv: bytes, limits: SandboxLimits) -> list[CellResult]:
         """Run every cell; if the sandbox stopped (a timeout kills it), run the rest once more, load first."""
         files = {"data.csv": data_csv}
-        results = run_cells([c.code for c in cells], files, self.limits)
+        results = run_cells([c.code for c in cells], files, limits)
         stopped = next((i for i, r in enumerate(results) if not r.ran), None)
         if stopped is not None and stopped > 1:
-            again = run_cells([cells[0].code] + [c.code for c in cells[stopped:]], files, self.limits)
+            again = run_cells([cells[0].code] + [c.code for c in cells[stopped:]], files, limits)
             if again and again[0].outcome is Outcome.OK:
                 results[stopped:] = again[1:]
         return results

@@ -198,9 +198,10 @@ for column in NUMERIC:
 # A readable name for each row (used by rankings and outliers): the first unique key, else the row number.
 row_name = pd.Series([f"row {{i + 1}}" for i in range(len(df))], index=df.index)
 for key in LABEL_CANDIDATES:
-    joined = df[key].astype("string").fillna("").agg(" ".join, axis=1).str.strip()
-    if len(df) and joined.is_unique and (joined != "").all():
-        row_name = joined
+    if len(df) and not df[key].isna().any(axis=None) and not df.duplicated(subset=key).any():
+        row_name = df[key[0]].astype("string")
+        for column in key[1:]:
+            row_name = row_name.str.cat(df[column].astype("string"), sep=" ")
         break
 
 pd.set_option("display.width", 120)
@@ -241,7 +242,7 @@ if NUMERIC:
     stats = df[NUMERIC].describe().T
     stats["sum"] = df[NUMERIC].sum()
     stats["missing"] = df[NUMERIC].isna().sum()
-    print(stats.to_string())
+    print(stats.to_string(max_rows=60))
     for column in NUMERIC:
         summary["numeric"][column] = clean(stats.loc[column])
 missing = df.isna().sum()
@@ -255,7 +256,7 @@ for column in df.columns:
     summary["top"][str(column)] = [[str(k), int(v)] for k, v in counts.items()]
     print()
     print(f"Most frequent values of {column} ({df[column].nunique():,} distinct):")
-    print(counts.to_string())
+    print(counts.to_string(max_rows=60))
 emit("summary", summary)
 '''
     return Cell("statistics", "summary statistics",
@@ -274,7 +275,7 @@ for category in CATEGORIES:
     shares = totals / totals.sum() * 100
     table = pd.concat({"total": totals, "mean": means, "share %": shares}, axis=1)
     print(f"By {category}:")
-    print(table.to_string())
+    print(table.to_string(max_rows=60))
     print()
     groups[str(category)] = {
         str(metric): {"total": clean(totals[metric]), "mean": clean(means[metric]), "share": clean(shares[metric])}
@@ -293,20 +294,28 @@ def _time_cell(plan: Plan) -> Cell:
         names = "period_names = [MONTHS_BY_NUMBER[int(p)] for p in totals.index]"
         prefix = f"MONTHS_BY_NUMBER = {dict(enumerate(['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'], start=1))!r}\n"
     else:
-        names = f"period_names = [p.strftime({FREQUENCIES[plan.freq][2]!r}) for p in totals.index]"
+        fmt = FREQUENCIES[plan.freq][2]
+        label_of = f"p.start_time.strftime({fmt!r})" if plan.freq == "W" else f"p.strftime({fmt!r})"
+        names = f"period_names = [{label_of} for p in totals.index]"
         prefix = ""
+    partial = ("len(totals) > 1 and df[TIME].max() < totals.index[-1].end_time.floor('D')"
+               if plan.time_kind == "datetime" else "False")
     code = f'''
 {prefix}totals = df.groupby(period)[NUMERIC].sum(min_count=1).sort_index()
 {names}
+# The last period is incomplete when the data stop before its end (e.g. a month with 10 days of data).
+partial_last = {partial}
+if partial_last:
+    print(f"Note: the last {unit} ({{period_names[-1]}}) is incomplete.")
 growth = totals.pct_change() * 100
 growth = growth.replace([np.inf, -np.inf], np.nan)
 shown = totals.copy()
 shown.index = period_names
 print("Totals per {unit}:")
-print(shown.to_string())
+print(shown.to_string(max_rows=60))
 print()
 print("Growth per {unit}, %:")
-print(growth.set_axis(period_names).iloc[1:].to_string())
+print(growth.set_axis(period_names).iloc[1:].to_string(max_rows=60))
 
 # Least-squares trend line over the period index (0, 1, 2, ...): slope = change per {unit}.
 trend = {{}}
@@ -325,26 +334,30 @@ emit("time", {{
     "column": str(TIME), "unit": {unit!r}, "periods": period_names,
     "totals": {{str(m): list(clean(totals[m].set_axis(period_names)).values()) for m in NUMERIC}},
     "growth": {{str(m): list(clean(growth[m].set_axis(period_names)).values()) for m in NUMERIC}},
-    "trend": trend,
+    "trend": trend, "partial_last": bool(partial_last),
 }})
 
 if CATEGORIES:
     category = CATEGORIES[0]
-    by = df.groupby([period, category])[NUMERIC].sum(min_count=1).unstack(category).sort_index()
+    largest = df.groupby(category)[NUMERIC[0]].sum().nlargest(6).index
+    subset = df[df[category].isin(largest)]
+    by = subset.groupby([period[subset.index], category])[NUMERIC[:3]].sum(min_count=1).unstack(category)
+    by = by.reindex(totals.index)  # same periods as the totals, even where no large category sold
     by_growth = (by.pct_change() * 100).replace([np.inf, -np.inf], np.nan)
     per_category = {{}}
-    for metric in NUMERIC:
+    for metric in NUMERIC[:3]:
         table = by[metric].set_axis(period_names)
         print()
         print(f"{{metric}} per {unit} and {{category}}:")
-        print(table.to_string())
+        print(table.to_string(max_rows=60))
         print(f"{{metric}}: mean per {unit} by {{category}}:")
-        print(table.mean().to_string())
+        print(table.mean().to_string(max_rows=60))
         per_category[str(metric)] = {{
             "mean": clean(by[metric].mean()),
             "growth": {{str(c): list(clean(by_growth[metric][c].set_axis(period_names)).values()) for c in by[metric].columns}},
         }}
     emit("time_by_category", {{"category": str(category), "unit": {unit!r}, "periods": period_names,
+                               "partial_last": bool(partial_last),
                                "metrics": per_category}})
 '''
     return Cell("statistics", "time series",
@@ -396,7 +409,7 @@ emit("outliers", outliers)
 def _corr_cell() -> Cell:
     code = '''
 corr = df[NUMERIC].corr()
-print(corr.to_string())
+print(corr.to_string(max_rows=60))
 pairs = []
 for i, a in enumerate(NUMERIC):
     for b in NUMERIC[i + 1:]:
@@ -534,6 +547,7 @@ if not counts.empty:
     fig, ax = plt.subplots(figsize=(7, 0.45 * len(counts) + 2))
     bars = ax.barh([label(v, 25) for v in counts.index], counts.to_numpy(), color="#55A868")
     ax.bar_label(bars, padding=3, fontsize="small")
+    ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_title(f"Rows per {{cat_name}} (most frequent)")
     ax.set_xlabel("Rows")
     ax.set_ylabel(cat_name)

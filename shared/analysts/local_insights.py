@@ -77,8 +77,10 @@ def _series(values: list, periods: list[str]) -> list[tuple[str, float]]:
     return [(p, v) for p, v in zip(periods, values) if v is not None]
 
 
-def _growth_list(growth: list, periods: list[str]) -> str:
+def _growth_list(growth: list, periods: list[str], partial_last: bool = False) -> str:
     pairs = _series(growth, periods)
+    if partial_last and pairs and pairs[-1][0] == periods[-1]:
+        pairs = pairs[:-1]  # growth into an incomplete period says nothing
     if len(pairs) <= 6:
         return ", ".join(f"{p} {pct(v)}" for p, v in pairs)
     mean = sum(v for _, v in pairs) / len(pairs)
@@ -120,8 +122,9 @@ def _time(time: dict | None, by_category: dict | None) -> tuple[list[str], list[
             other.append(f"Mean per {unit} by {category}: " + "; ".join(pieces) + ".")
         metric = names[-1] if len(names) > 1 else names[0]
         growth = metrics[metric]["growth"]
-        parts = [f"{clean_text(k, 30)}: {_growth_list(v, periods)}" for k, v in list(growth.items())[:4]
-                 if _series(v, periods)]
+        partial = bool(by_category.get("partial_last"))
+        parts = [f"{clean_text(k, 30)}: {_growth_list(v, periods, partial)}" for k, v in list(growth.items())[:4]
+                 if _series(v, periods[:-1] if partial else periods)]
         if parts:
             phrase = _PHRASES.get(unit, "Period-over-period")
             other.append(f"{phrase} growth of {clean_text(metric)} by {category}: " + "; ".join(parts) + ".")
@@ -129,7 +132,7 @@ def _time(time: dict | None, by_category: dict | None) -> tuple[list[str], list[
         metric = next(iter(time["growth"]))
         if _series(time["growth"][metric], periods):
             other.append(f"{_PHRASES.get(unit, 'Period-over-period')} growth of {clean_text(metric)}: "
-                         f"{_growth_list(time['growth'][metric], periods)}.")
+                         f"{_growth_list(time['growth'][metric], periods, bool(time.get('partial_last')))}.")
     return trend_sentences, other
 
 
@@ -148,6 +151,9 @@ def _correlations(pairs: list | None) -> list[str]:
     pairs = [p for p in pairs or [] if p[2] is not None and not math.isnan(p[2])]
     if not pairs:
         return []
+    if abs(pairs[0][2]) < 0.3:
+        a, b, r = pairs[0]
+        return [f"No notable correlations: the strongest pair, {clean_text(a)} and {clean_text(b)}, has r = {_r(r)}."]
     listed = ", ".join(f"{clean_text(a)} and {clean_text(b)} (r = {_r(r)})" for a, b, r in pairs[:3])
     strength = "strong" if abs(pairs[0][2]) >= 0.7 else "moderate" if abs(pairs[0][2]) >= 0.4 else "weak"
     return [f"The strongest correlations are {listed}; the top pair is {strength}."]
@@ -168,7 +174,7 @@ def _outliers(outliers: dict | None) -> list[str]:
     parts = []
     for metric, o in found[:3]:
         named = ", ".join(f"{clean_text(k, 30)} ({num(v)})" for k, v in o["rows"][:3])
-        parts.append(f"{clean_text(metric)} has {o['count']} (outside {num(o['low'])} to {num(o['high'])}): {named}")
+        parts.append(f"{clean_text(metric)} has {num(o['count'])} (outside {num(o['low'])} to {num(o['high'])}): {named}")
     return ["IQR outliers: " + "; ".join(parts) + "."]
 
 
