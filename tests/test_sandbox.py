@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -175,3 +176,20 @@ def test_marked_result_lines_survive_the_output_cap():
     lines = result.output.splitlines()
     assert lines[-1] == '@@r {"key": 1}'
     assert "[output truncated:" in result.output and len(result.output) < 700
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv"), reason="needs root and setpriv to become nobody")
+def test_an_unprivileged_user_gets_the_network_namespace_through_a_user_namespace():
+    code = (
+        "import os, runpy, socket\n"
+        f"kind = runpy.run_path({str(RUNNER)!r})['isolate_network']()\n"
+        "try:\n"
+        "    socket.create_connection(('127.0.0.1', 1), timeout=1)\n"
+        "except OSError as err:\n"
+        "    print(os.getuid(), kind, '|', err.errno)\n"
+    )
+    out = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-I", "-c",
+                          code], capture_output=True, text=True, timeout=20, cwd="/").stdout
+    if "user namespace" not in out:
+        pytest.skip(f"user namespaces are not available to unprivileged users here: {out!r}")
+    assert out.startswith("65534 ") and out.strip().endswith("| 101")

@@ -58,6 +58,7 @@ class Plan:
     freq: str | None = None  # key of FREQUENCIES ("M" for month names)
     label_candidates: list[list[str]] = field(default_factory=list)
     first_category: str | None = None  # for counts when there is nothing numeric
+    rank_chart: bool = False  # few named rows and no categories: a bar chart per metric ranks them
 
     @property
     def unit(self) -> str:
@@ -111,6 +112,8 @@ def make_plan(profile: Profile, frame: pd.DataFrame | None) -> Plan:
     plan.label_candidates = [[name] for name in singles[:6]]
     if plan.time and categories:
         plan.label_candidates += [[plan.time, cat] for cat in categories[:2]]
+    plan.rank_chart = (not categories and plan.time is None and 2 <= profile.rows <= 40
+                       and any(c.type == "identifier" for c in profile.columns))
     cats_any = [c.name for c in profile.columns if c.type in ("categorical", "boolean") and c.distinct >= 1]
     plan.first_category = cats_any[0] if cats_any else None
     return plan
@@ -159,6 +162,8 @@ def build_cells(plan: Plan, mark: str) -> list[Cell]:
         cells.append(_bar_cell(plan))
     elif not plan.numeric and plan.first_category:
         cells.append(_count_bar_cell(plan))
+    elif plan.numeric and plan.rank_chart:
+        cells.append(_ranking_bar_cell())
     if len(plan.numeric) >= 3:
         cells.append(_heatmap_cell())
     return cells
@@ -536,6 +541,26 @@ for category in CATEGORIES[:2]:
 '''
     return Cell("charts", "grouped totals", "Bar charts of the totals of each numeric column by category.",
                 code.strip() + "\n")
+
+
+def _ranking_bar_cell() -> Cell:
+    code = f'''
+metrics = [m for m in NUMERIC[:3] if df[m].notna().any()]
+if metrics:
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4.8 * len(metrics), 0.4 * len(df) + 2.4), squeeze=False)
+    for ax, metric in zip(axes.flat, metrics):
+        values = pd.Series(df[metric].to_numpy(), index=row_name.to_numpy()).dropna().sort_values()
+        bars = ax.barh([label(v, 25) for v in values.index], values.to_numpy(dtype=float), color="#8172B2")
+        ax.bar_label(bars, labels=[f"{{v:,.0f}}" if abs(v) >= 100 else f"{{v:,.3g}}" for v in values], padding=3,
+                     fontsize="small")
+        ax.set_title(label(metric))
+        ax.set_xlabel(label(metric))
+        ax.xaxis.set_major_formatter(NUMBER)
+        ax.margins(x=0.2)
+    fig.suptitle("Rows ranked by each numeric column")
+    fig.tight_layout()
+'''
+    return Cell("charts", "ranking bars", "Bar charts ranking the rows by each numeric column.", code.strip() + "\n")
 
 
 def _count_bar_cell(plan: Plan) -> Cell:
