@@ -60,17 +60,23 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--project", default=os.environ.get("GOOGLE_CLOUD_PROJECT", "local-project"))
     p.add_argument("--subscription", default="csv-insights-alerts-cli", help="subscription id or full path")
-    p.add_argument("--topic", default=os.environ.get("ALERTS_TOPIC", "csv-insights-alerts"),
-                   help="alerts topic (used with --create)")
-    p.add_argument("--create", action="store_true",
-                   help="create the topic and subscription when missing (handy against the emulator)")
+    p.add_argument(
+        "--topic",
+        default=os.environ.get("ALERTS_TOPIC", "csv-insights-alerts"),
+        help="alerts topic (used with --create)",
+    )
+    p.add_argument(
+        "--create",
+        action="store_true",
+        help="create the topic and subscription when missing (handy against the emulator)",
+    )
     p.add_argument("--severity", choices=LEVELS, help="show only alerts at or above this level")
-    p.add_argument("--filter", default="", help='Pub/Sub filter, e.g. \'attributes.severity = "critical"\'')
+    p.add_argument("--filter", default="", help="Pub/Sub filter, e.g. 'attributes.severity = \"critical\"'")
     p.add_argument("--hide-repeats", action="store_true", help="drop alerts marked repeat=true")
     p.add_argument("--json", action="store_true", help="print each alert's JSON body instead of a line")
     p.add_argument("--max-messages", type=int, default=0, help="exit after printing this many (0: never)")
     p.add_argument("--timeout", type=float, default=0, help="exit after this many seconds (0: never)")
-    return p  # fmt: skip
+    return p
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -99,7 +105,9 @@ def main(argv: list[str] | None = None) -> int:
             pass
         try:
             # The filter also goes to the service: in the cloud it applies server-side, locally it is ignored.
-            subscriber.create_subscription(request={"name": sub_path, "topic": topic_path, "filter": args.filter})
+            subscriber.create_subscription(
+                request={"name": sub_path, "topic": topic_path, "filter": args.filter}
+            )
         except exceptions.AlreadyExists:
             pass
 
@@ -110,10 +118,16 @@ def main(argv: list[str] | None = None) -> int:
     def callback(message: Any) -> None:
         nonlocal shown
         attributes = dict(message.attributes)
-        show = wanted(attributes, min_severity=args.severity, predicate=predicate, hide_repeats=args.hide_repeats)
+        show = wanted(
+            attributes, min_severity=args.severity, predicate=predicate, hide_repeats=args.hide_repeats
+        )
         with lock:
             if show and not done.is_set():
-                text = message.data.decode("utf-8", "replace") if args.json else format_alert(message.data, attributes)
+                text = (
+                    message.data.decode("utf-8", "replace")
+                    if args.json
+                    else format_alert(message.data, attributes)
+                )
                 print(text, flush=True)
                 shown += 1
                 if args.max_messages and shown >= args.max_messages:
@@ -131,12 +145,13 @@ def main(argv: list[str] | None = None) -> int:
     future.add_done_callback(on_stream_end)
     emulator = os.environ.get("PUBSUB_EMULATOR_HOST")
     print(
-        f"listening on {sub_path}" + (f" (emulator {emulator})" if emulator else "")
+        f"listening on {sub_path}"
+        + (f" (emulator {emulator})" if emulator else "")
         + (f", filter {args.filter!r}" if args.filter else "")
         + (f", severity >= {args.severity}" if args.severity else ""),
         file=sys.stderr,
         flush=True,
-    )  # fmt: skip
+    )
     try:
         done.wait(args.timeout or None)
     except KeyboardInterrupt:

@@ -24,7 +24,9 @@ MAX_FILTER_BYTES = 256
 CRITICAL = 'attributes.severity = "critical"'
 # The optional webhook push subscription: new (non-repeat) warnings and critical alerts, so a chat
 # channel or pager hook hears about each problem once per repeat window.
-WEBHOOK = '(attributes.severity = "critical" OR attributes.severity = "warning") AND attributes.repeat = "false"'
+WEBHOOK = (
+    '(attributes.severity = "critical" OR attributes.severity = "warning") AND attributes.repeat = "false"'
+)
 
 FILTERS = {"critical": CRITICAL, "webhook": WEBHOOK}
 
@@ -58,7 +60,7 @@ def _tokens(expr: str) -> list[_Tok]:
             break
         m = _TOKEN.match(expr, pos)
         if not m or m.end() == pos:
-            raise FilterSyntaxError(f"unexpected text at {pos}: {expr[pos:pos + 20]!r}")
+            raise FilterSyntaxError(f"unexpected text at {pos}: {expr[pos : pos + 20]!r}")
         kind = m.lastgroup or ""
         out.append(_Tok(kind, m.group(kind)))
         pos = m.end()
@@ -80,7 +82,9 @@ class _Parser:
     def take(self, text: str | None = None) -> _Tok:
         tok = self.peek()
         if tok is None or (text is not None and tok.text != text):
-            raise FilterSyntaxError(f"expected {text or 'more'}, found {tok.text if tok else 'end of filter'!r}")
+            raise FilterSyntaxError(
+                f"expected {text or 'more'}, found {tok.text if tok else 'end of filter'!r}"
+            )
         self.i += 1
         return tok
 

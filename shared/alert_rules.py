@@ -147,17 +147,39 @@ class RuleSet:
 
 
 DEFAULT_RULES: tuple[Rule, ...] = (
-    Rule(id="analysis-failed", kind="analysis_failed", severity="critical",
-         description="The file could not be analysed."),
-    Rule(id="schema-change", kind="schema_change", severity="warning",
-         description="Columns were added, removed or changed type since the previous file of the dataset."),
-    Rule(id="empty-columns", kind="empty_columns", severity="warning",
-         description="A column has no values at all."),
-    Rule(id="duplicate-rows", kind="duplicate_rows", severity="info", op=">", value=0,
-         description="Some rows repeat an earlier row exactly."),
-    Rule(id="constant-columns", kind="constant_columns", severity="info",
-         description="A column holds one value in every row."),
-)  # fmt: skip
+    Rule(
+        id="analysis-failed",
+        kind="analysis_failed",
+        severity="critical",
+        description="The file could not be analysed.",
+    ),
+    Rule(
+        id="schema-change",
+        kind="schema_change",
+        severity="warning",
+        description="Columns were added, removed or changed type since the previous file of the dataset.",
+    ),
+    Rule(
+        id="empty-columns",
+        kind="empty_columns",
+        severity="warning",
+        description="A column has no values at all.",
+    ),
+    Rule(
+        id="duplicate-rows",
+        kind="duplicate_rows",
+        severity="info",
+        op=">",
+        value=0,
+        description="Some rows repeat an earlier row exactly.",
+    ),
+    Rule(
+        id="constant-columns",
+        kind="constant_columns",
+        severity="info",
+        description="A column holds one value in every row.",
+    ),
+)
 
 
 def default_rules(repeat_window_s: float = 86400.0) -> RuleSet:
@@ -248,7 +270,9 @@ class _Parser:
         top = self.mapping(root, "the file")
         for key, (key_node, _) in top.items():
             if key not in {"rules", "include_defaults"}:
-                raise self.fail(key_node, f"unknown top-level key {key!r} (expected 'rules', 'include_defaults')")
+                raise self.fail(
+                    key_node, f"unknown top-level key {key!r} (expected 'rules', 'include_defaults')"
+                )
         if "rules" not in top:
             raise self.fail(root, "missing 'rules:' list")
         include_defaults = True
@@ -316,17 +340,25 @@ class _Parser:
         rule_id = text("id", required=True)
         assert rule_id is not None
         if not _ID.match(rule_id):
-            raise self.fail(fields_["id"][1], f"rule id {rule_id!r} may use letters, digits, '-', '_' and '.' only")
+            raise self.fail(
+                fields_["id"][1], f"rule id {rule_id!r} may use letters, digits, '-', '_' and '.' only"
+            )
         kind = text("kind", required=True)
         if kind not in KINDS:
-            raise self.fail(fields_["kind"][1], f"unknown rule kind {kind!r} (expected one of {', '.join(KINDS)})")
+            raise self.fail(
+                fields_["kind"][1], f"unknown rule kind {kind!r} (expected one of {', '.join(KINDS)})"
+            )
         severity = text("severity", required=True)
         if severity not in SEVERITIES:
-            raise self.fail(fields_["severity"][1], f"severity must be info, warning or critical, not {severity!r}")
+            raise self.fail(
+                fields_["severity"][1], f"severity must be info, warning or critical, not {severity!r}"
+            )
         allowed = _COMMON | _KEYS[kind]
         for key, (key_node, _) in fields_.items():
             if key not in allowed:
-                raise self.fail(key_node, f"unknown key {key!r} for a {kind} rule (allowed: {', '.join(sorted(allowed))})")
+                raise self.fail(
+                    key_node, f"unknown key {key!r} for a {kind} rule (allowed: {', '.join(sorted(allowed))})"
+                )
         match = text("match") or "*"
         window = number("repeat_window_s")
         if window is not None and window < 0:
@@ -343,7 +375,9 @@ class _Parser:
         if kind == "threshold":
             metric = text("metric", required=True)
             if metric not in METRICS:
-                raise self.fail(fields_["metric"][1], f"unknown metric {metric!r} (expected one of {', '.join(METRICS)})")
+                raise self.fail(
+                    fields_["metric"][1], f"unknown metric {metric!r} (expected one of {', '.join(METRICS)})"
+                )
             rule = replace(
                 rule,
                 column=text("column", required=True),
@@ -365,7 +399,9 @@ class _Parser:
             rule = replace(rule, min=low, max=high)
         return rule
 
-    def op(self, fields_: dict[str, tuple[yaml.Node, yaml.Node]], node: yaml.Node, *, required: bool) -> str | None:
+    def op(
+        self, fields_: dict[str, tuple[yaml.Node, yaml.Node]], node: yaml.Node, *, required: bool
+    ) -> str | None:
         if "op" not in fields_:
             if required:
                 raise self.fail(node, "rule is missing 'op'")
@@ -374,7 +410,9 @@ class _Parser:
         value = self.scalar(vnode)
         op = _OP_WORDS.get(value, value) if isinstance(value, str) else value
         if op not in OPS:
-            raise self.fail(vnode, f"op must be one of '>', '>=', '<', '<=' (quoted: op: \">\"), not {value!r}")
+            raise self.fail(
+                vnode, f"op must be one of '>', '>=', '<', '<=' (quoted: op: \">\"), not {value!r}"
+            )
         return op
 
 
@@ -393,7 +431,7 @@ def _num(value: float | None) -> str:
 
 
 def format_number(value: Any) -> str:
-    """A number as a person writes it: 0.05, 12, 1234567.5 (no float noise, no exponent for ordinary values)."""
+    """A number as a person writes it: 0.05, 12, 1234567.5 (no float noise, no exponent if avoidable)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return str(value)
     if isinstance(value, int) or (math.isfinite(value) and value == int(value) and abs(value) < 1e15):

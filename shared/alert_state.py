@@ -40,13 +40,18 @@ class SchemaSnapshot:
     columns: dict[str, str]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"source_key": self.source_key, "generation": self.generation, "run_id": self.run_id,
-                "columns": [[n, t] for n, t in self.columns.items()]}  # fmt: skip
+        return {
+            "source_key": self.source_key,
+            "generation": self.generation,
+            "run_id": self.run_id,
+            "columns": [[n, t] for n, t in self.columns.items()],
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SchemaSnapshot:
-        return cls(data["source_key"], str(data["generation"]), data["run_id"],
-                   {n: t for n, t in data["columns"]})  # fmt: skip
+        return cls(
+            data["source_key"], str(data["generation"]), data["run_id"], {n: t for n, t in data["columns"]}
+        )
 
 
 class AlertState:
@@ -66,7 +71,9 @@ class AlertState:
         self.clock = clock
 
     @classmethod
-    def from_settings(cls, settings: Settings, store: ObjectStore, *, clock: Callable[[], float] = time.time) -> AlertState:
+    def from_settings(
+        cls, settings: Settings, store: ObjectStore, *, clock: Callable[[], float] = time.time
+    ) -> AlertState:
         return cls(store, settings.reports_bucket, settings.reports_prefix, clock=clock)
 
     def _name(self, slug: str, what: str) -> str:
@@ -92,7 +99,7 @@ class AlertState:
         return self.store.write(self.bucket, name, body, "application/json", if_absent=not existed)
 
     def _update(self, name: str, change: Callable[[dict[str, Any]], Any]) -> Any:
-        """Read, apply ``change`` (which edits the dict and returns a result), write. One retry on a first-write race."""
+        """Read, apply ``change`` (edits the dict, returns a result), write; retry once on a first-write race."""
         for _attempt in range(2):
             data = self._load(name)
             existed = data is not None
@@ -118,8 +125,9 @@ class AlertState:
                 return None
             if current.source_key == snapshot.source_key:
                 return previous
-            if _older(snapshot.generation, current.generation) and current.source_key.rsplit("#", 1)[0] == (
-                snapshot.source_key.rsplit("#", 1)[0]
+            if (
+                _older(snapshot.generation, current.generation)
+                and current.source_key.rsplit("#", 1)[0] == (snapshot.source_key.rsplit("#", 1)[0])
             ):
                 return current
             data["previous"] = current.to_dict()

@@ -98,7 +98,9 @@ def publish(alerts: Iterable[AlertMessage], publisher: Publisher, topic: str) ->
 
 
 class _Context:
-    def __init__(self, table: Table | None, profile: Profile | None, source: Source, failure: ErrorInfo | None):
+    def __init__(
+        self, table: Table | None, profile: Profile | None, source: Source, failure: ErrorInfo | None
+    ):
         self.table = table
         self.profile = profile
         self.source = source
@@ -155,7 +157,9 @@ class _Context:
 
         for name in self.frame.columns:
             dtype = self.frame[name].dtype
-            if name != exclude and (pd.api.types.is_string_dtype(dtype) or pd.api.types.is_object_dtype(dtype)):
+            if name != exclude and (
+                pd.api.types.is_string_dtype(dtype) or pd.api.types.is_object_dtype(dtype)
+            ):
                 return str(name)
         return None
 
@@ -188,7 +192,9 @@ def _threshold(rule: Rule, ctx: _Context, _baseline: Any) -> Fired | None:
     name = ctx.column_name(rule.column) if ctx.frame is not None else rule.column
     cp = ctx.column_profile(name) if name else None
     if name is None or (ctx.frame is None and cp is None):
-        logger.info("threshold rule skipped: column not in file", extra={"rule": rule.id, "column": rule.column})
+        logger.info(
+            "threshold rule skipped: column not in file", extra={"rule": rule.id, "column": rule.column}
+        )
         return None
     metric = f"{rule.metric}({rule.column})"
     numeric = _numeric(ctx.frame[name]) if ctx.frame is not None else None
@@ -201,10 +207,13 @@ def _threshold(rule: Rule, ctx: _Context, _baseline: Any) -> Fired | None:
             return None
         offenders, total = ctx.row_offenders(rule, mask, ctx.frame[name])
         noun = "row has" if total == 1 else "rows have"
-        msg = f"{ctx.file}: {total} {noun} {rule.column} {rule.op} {format_number(rule.value)}: {_names(offenders, total)}."
+        condition = f"{rule.column} {rule.op} {format_number(rule.value)}"
+        msg = f"{ctx.file}: {total} {noun} {condition}: {_names(offenders, total)}."
         return msg, metric, total, rule.value, offenders
 
-    observed, offenders, total, detail = _profile_metric(rule, ctx, name, cp, numeric, ctx.frame[name] if ctx.frame is not None else None)
+    observed, offenders, total, detail = _profile_metric(
+        rule, ctx, name, cp, numeric, ctx.frame[name] if ctx.frame is not None else None
+    )
     if observed is None or not rule.compare(observed):
         return None
     msg = f"{ctx.file}: {metric} is {format_number(observed)}{detail}, {rule.op} {format_number(rule.value)}"
@@ -293,7 +302,9 @@ def _duplicate_rows(rule: Rule, ctx: _Context, _baseline: Any) -> Fired | None:
             else:
                 first[g] = pos
         total = len(dup_positions)
-        offenders = [{"row": pos + 1, "duplicate_of": orig + 1} for pos, orig in dup_positions[:MAX_OFFENDERS]]
+        offenders = [
+            {"row": pos + 1, "duplicate_of": orig + 1} for pos, orig in dup_positions[:MAX_OFFENDERS]
+        ]
     noun = "row repeats" if total == 1 else "rows repeat"
     msg = f"{ctx.file}: {total} {noun} an earlier row exactly"
     msg += f": {_names(offenders, total)}." if offenders else "."
@@ -318,7 +329,8 @@ def _constant_columns(rule: Rule, ctx: _Context, _baseline: Any) -> Fired | None
     if not found:
         return None
     noun = "column holds" if len(found) == 1 else "columns hold"
-    msg = f"{ctx.file}: {len(found)} {noun} the same value in every row: {_names(found[:MAX_OFFENDERS], len(found))}."
+    names = _names(found[:MAX_OFFENDERS], len(found))
+    msg = f"{ctx.file}: {len(found)} {noun} the same value in every row: {names}."
     return msg, "constant_columns", len(found), None, found[:MAX_OFFENDERS]
 
 
@@ -343,7 +355,8 @@ def _schema_change(rule: Rule, ctx: _Context, baseline: SchemaSnapshot | None) -
         items = [c for c in changes if c["change"] == change]
         if items:
             names = ", ".join(
-                c["column"] if change != "retyped" else f"{c['column']} ({c['was']} → {c['now']})" for c in items
+                c["column"] if change != "retyped" else f"{c['column']} ({c['was']} → {c['now']})"
+                for c in items
             )
             words.append(f"{change} {names}")
     previous = baseline.source_key.split("/", 1)[-1]
@@ -408,7 +421,9 @@ def schema_of(frame: pd.DataFrame) -> dict[str, str]:
     return out
 
 
-def _schema_baseline(state: AlertState | None, slug: str, ctx: _Context, run_id: str) -> SchemaSnapshot | None:
+def _schema_baseline(
+    state: AlertState | None, slug: str, ctx: _Context, run_id: str
+) -> SchemaSnapshot | None:
     if state is None or ctx.frame is None:
         return None
     snapshot = SchemaSnapshot(ctx.source.key, str(ctx.source.generation), run_id, schema_of(ctx.frame))
@@ -434,7 +449,12 @@ def _numeric(series: pd.Series) -> pd.Series | None:
 def _compare_series(values: pd.Series, rule: Rule) -> pd.Series:
     """Element-wise ``values <op> rule.value`` as float64 (see Rule.compare: exact, no tolerance)."""
     threshold = float(rule.value)  # type: ignore[arg-type]
-    return {">": values > threshold, ">=": values >= threshold, "<": values < threshold, "<=": values <= threshold}[
+    return {
+        ">": values > threshold,
+        ">=": values >= threshold,
+        "<": values < threshold,
+        "<=": values <= threshold,
+    }[
         rule.op  # type: ignore[index]
     ]
 
@@ -493,4 +513,3 @@ def _names(offenders: list[dict], total: int) -> str:
     if len(parts) <= 1:
         return "".join(parts)
     return ", ".join(parts[:-1]) + " and " + parts[-1]
-

@@ -24,7 +24,9 @@ def table_of(csv: str | Path) -> Table:
     """A Table from CSV text or a path (comma-separated, header row)."""
     raw = Path(csv).read_bytes() if isinstance(csv, Path) else csv.encode()
     frame = pd.read_csv(io.BytesIO(raw))
-    return Table(frame=frame, dialect=Dialect("utf-8", ","), raw_bytes=len(raw), sha256=hashlib.sha256(raw).hexdigest())
+    return Table(
+        frame=frame, dialect=Dialect("utf-8", ","), raw_bytes=len(raw), sha256=hashlib.sha256(raw).hexdigest()
+    )
 
 
 def profile_of(table: Table) -> Profile:
@@ -34,8 +36,13 @@ def profile_of(table: Table) -> Profile:
     for name in frame.columns:
         col = frame[name]
         non_null = col.dropna()
-        cp = ColumnProfile(name=str(name), type="text", count=int(non_null.size), missing=int(col.isna().sum()),
-                           distinct=int(non_null.nunique()))
+        cp = ColumnProfile(
+            name=str(name),
+            type="text",
+            count=int(non_null.size),
+            missing=int(col.isna().sum()),
+            distinct=int(non_null.nunique()),
+        )
         if pd.api.types.is_bool_dtype(col.dtype):
             cp.type = "boolean"
         elif pd.api.types.is_numeric_dtype(col.dtype):
@@ -51,7 +58,9 @@ def profile_of(table: Table) -> Profile:
             cp.type = "datetime"
         else:
             cp.type = "identifier" if cp.distinct == cp.count and cp.count > 1 else "categorical"
-            cp.top_values = [(str(k), int(v)) for k, v in non_null.astype(str).value_counts().head(10).items()]
+            cp.top_values = [
+                (str(k), int(v)) for k, v in non_null.astype(str).value_counts().head(10).items()
+            ]
         columns.append(cp)
     return Profile(rows=len(frame), duplicate_rows=int(frame.duplicated().sum()), columns=columns)
 

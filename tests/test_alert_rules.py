@@ -47,8 +47,13 @@ def test_a_file_keeps_the_defaults_and_adds_its_rules_in_order():
     assert len(rules.rules) == len(DEFAULT_RULES) + 1
     rule = rules.rules[-1]
     assert (rule.column, rule.metric, rule.op, rule.value, rule.label, rule.line) == (
-        "error_rate", "rows", ">", 0.03, "server", 2,
-    )  # fmt: skip
+        "error_rate",
+        "rows",
+        ">",
+        0.03,
+        "server",
+        2,
+    )
 
 
 def test_include_defaults_false_and_overriding_a_default_by_id():
@@ -59,7 +64,9 @@ rules:
 """
     rules = parse_rules(text)
     assert [(r.id, r.severity) for r in rules.rules] == [("analysis-failed", "warning")]
-    overridden = parse_rules("rules:\n  - {id: duplicate-rows, kind: duplicate_rows, severity: warning, value: 10}\n")
+    overridden = parse_rules(
+        "rules:\n  - {id: duplicate-rows, kind: duplicate_rows, severity: warning, value: 10}\n"
+    )
     dup = [r for r in overridden.rules if r.id == "duplicate-rows"]
     assert len(dup) == 1 and dup[0].severity == "warning" and dup[0].value == 10
 
@@ -77,7 +84,9 @@ rules:
     ],
 )
 def test_match_globs(pattern, name, expected):
-    rule = parse_rules(f'include_defaults: false\nrules:\n  - {{id: r, kind: analysis_failed, severity: info, match: "{pattern}"}}\n').rules[0]
+    rule = parse_rules(
+        f'include_defaults: false\nrules:\n  - {{id: r, kind: analysis_failed, severity: info, match: "{pattern}"}}\n'
+    ).rules[0]
     assert rule.matches(name) is expected
 
 
@@ -101,23 +110,59 @@ def test_a_missing_rules_file_is_a_configuration_error(tmp_path):
 
 # Each malformed file, and the line the error must name.
 MALFORMED = [
-    ("syntax error", "rules:\n  - id: a\n    kind: [threshold\n    severity: info\n", r"line \d+: YAML syntax error"),
-    ("unknown kind", "rules:\n  - id: a\n    severity: info\n    kind: maxx\n", r"line 4: unknown rule kind 'maxx'"),
+    (
+        "syntax error",
+        "rules:\n  - id: a\n    kind: [threshold\n    severity: info\n",
+        r"line \d+: YAML syntax error",
+    ),
+    (
+        "unknown kind",
+        "rules:\n  - id: a\n    severity: info\n    kind: maxx\n",
+        r"line 4: unknown rule kind 'maxx'",
+    ),
     ("unknown metric", GOOD.replace("metric: rows", "metric: maxx"), r"line 7: unknown metric 'maxx'"),
     ("missing field", GOOD.replace("    column: error_rate\n", ""), r"line 2: rule is missing 'column'"),
-    ("missing id", "rules:\n  - kind: analysis_failed\n    severity: info\n", r"line 2: rule is missing 'id'"),
-    ("wrong type: text value", GOOD.replace("value: 0.03", 'value: "0.03"'), r"line 9: 'value' must be a number, not the text '0.03'"),
-    ("wrong type: boolean value", GOOD.replace("value: 0.03", "value: yes"), r"line 9: 'value' must be a number, not the boolean true"),
+    (
+        "missing id",
+        "rules:\n  - kind: analysis_failed\n    severity: info\n",
+        r"line 2: rule is missing 'id'",
+    ),
+    (
+        "wrong type: text value",
+        GOOD.replace("value: 0.03", 'value: "0.03"'),
+        r"line 9: 'value' must be a number, not the text '0.03'",
+    ),
+    (
+        "wrong type: boolean value",
+        GOOD.replace("value: 0.03", "value: yes"),
+        r"line 9: 'value' must be a number, not the boolean true",
+    ),
     ("wrong type: rules is a mapping", "rules:\n  id: a\n", r"line 2: 'rules' must be a list"),
-    ("bad severity", GOOD.replace("severity: critical", "severity: page-me"), r"line 4: severity must be info, warning or critical"),
+    (
+        "bad severity",
+        GOOD.replace("severity: critical", "severity: page-me"),
+        r"line 4: severity must be info, warning or critical",
+    ),
     ("unquoted > op", GOOD.replace('op: ">"', "op: >"), r"line 8: op must be one of"),
     ("typo in a key", GOOD.replace("label: server", "lable: server"), r"line 10: unknown key 'lable'"),
-    ("duplicate id", GOOD + "  - {id: server-error-rate, kind: analysis_failed, severity: info}\n", r"line 11: rule id 'server-error-rate' is already used on line 2"),
-    ("row_count without bounds", "rules:\n  - {id: a, kind: row_count, severity: info}\n", r"line 2: a row_count rule needs 'min', 'max' or both"),
-    ("row_count min above max", "rules:\n\n  - {id: a, kind: row_count, severity: info, min: 9, max: 3}\n", r"line 3: 'min' \(9\) is above 'max' \(3\)"),
+    (
+        "duplicate id",
+        GOOD + "  - {id: server-error-rate, kind: analysis_failed, severity: info}\n",
+        r"line 11: rule id 'server-error-rate' is already used on line 2",
+    ),
+    (
+        "row_count without bounds",
+        "rules:\n  - {id: a, kind: row_count, severity: info}\n",
+        r"line 2: a row_count rule needs 'min', 'max' or both",
+    ),
+    (
+        "row_count min above max",
+        "rules:\n\n  - {id: a, kind: row_count, severity: info, min: 9, max: 3}\n",
+        r"line 3: 'min' \(9\) is above 'max' \(3\)",
+    ),
     ("empty file", "", r"line 1: the file is empty"),
     ("unknown top-level key", "rule:\n  - {id: a}\n", r"line 1: unknown top-level key 'rule'"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("case", "text", "expected"), MALFORMED, ids=[m[0] for m in MALFORMED])
