@@ -99,7 +99,7 @@ class AlertState:
         return self.store.write(self.bucket, name, body, "application/json", if_absent=not existed)
 
     def _update(self, name: str, change: Callable[[dict[str, Any]], Any]) -> Any:
-        """Read, apply ``change`` (edits the dict, returns a result), write; retry once on a first-write race."""
+        """Read, apply ``change`` (edits the dict, returns a result), write; retries a first-write race."""
         for _attempt in range(2):
             data = self._load(name)
             existed = data is not None
