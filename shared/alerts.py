@@ -6,6 +6,7 @@ Entry point: ``evaluate(...)``; ``publish(...)`` sends the result to the alerts 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -93,6 +94,28 @@ def publish(alerts: Iterable[AlertMessage], publisher: Publisher, topic: str) ->
     return [publisher.publish(topic, a.to_json(), a.attributes()) for a in alerts]
 
 
+_ORDER = {"critical": 0, "warning": 1, "info": 2}
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<|~])")  # what could start markup mid-line
+
+
+def alerts_markdown(alerts: Iterable[dict[str, Any]]) -> str:
+    """The alerts block for the first screen of a report, from the result message's ``alerts`` dicts.
+
+    Most severe first; one bullet per alert with its rule id and sentence (user data escaped, so a
+    label such as ``web_02`` or ``<b>`` renders as written). Empty string when nothing fired.
+    """
+    items = sorted(alerts, key=lambda a: _ORDER.get(a.get("severity", "info"), 3))
+    if not items:
+        return ""
+    counts = [f"{n} {level}" for level in _ORDER if (n := sum(a.get("severity") == level for a in items))]
+    lines = [f"> **Alerts: {', '.join(counts)}**", ">"]
+    for a in items:
+        repeat = " (repeat)" if a.get("repeat") else ""
+        text = _MD_SPECIAL.sub(r"\\\1", str(a.get("message", "")))
+        lines.append(f"> - **{a.get('severity', 'info').upper()}** `{a.get('rule', '?')}`{repeat}: {text}")
+    return "\n".join(lines) + "\n"
+
+
 # ----------------------------------------------------------------------------------------------
 # What every evaluator sees
 
@@ -138,28 +161,26 @@ class _Context:
         """The column that names a row: the rule's ``label``, else the first identifier/categorical column."""
         if rule.label:
             found = self.column_name(rule.label)
-            if found is None:
-                logger.warning("label column not in file", extra={"rule": rule.id, "label": rule.label})
-            return found
+            if found is not None:
+                return found
+            logger.warning("label column not in file", extra={"rule": rule.id, "label": rule.label})
         if self._label is False:
-            self._label = self._guess_label(rule.column)
+            self._label = self._guess_label()
         return self._label if isinstance(self._label, str) else None
 
-    def _guess_label(self, exclude: str | None) -> str | None:
+    def _guess_label(self) -> str | None:
         if self.frame is None:
             return None
         if self.profile is not None:
             for c in self.profile.columns:
-                if c.type in _LABEL_TYPES and c.name != exclude and c.name in self.frame.columns:
+                if c.type in _LABEL_TYPES and c.name in self.frame.columns:
                     return c.name
             return None
         import pandas as pd
 
         for name in self.frame.columns:
             dtype = self.frame[name].dtype
-            if name != exclude and (
-                pd.api.types.is_string_dtype(dtype) or pd.api.types.is_object_dtype(dtype)
-            ):
+            if pd.api.types.is_string_dtype(dtype) or pd.api.types.is_object_dtype(dtype):
                 return str(name)
         return None
 
@@ -167,9 +188,11 @@ class _Context:
         """The rows where ``mask`` holds, as offender dicts (row number, label, value), capped."""
         assert self.frame is not None
         label_col = self.label_column(rule)
-        positions = [i for i, hit in enumerate(mask.to_numpy(dtype=bool, na_value=False)) if hit]
+        import numpy as np
+
+        positions = np.flatnonzero(mask.to_numpy(dtype=bool, na_value=False))
         out = []
-        for pos in positions[:MAX_OFFENDERS]:
+        for pos in positions[:MAX_OFFENDERS].tolist():
             entry: dict[str, Any] = {"row": pos + 1}
             if label_col is not None:
                 label = self.frame[label_col].iloc[pos]
@@ -292,19 +315,17 @@ def _duplicate_rows(rule: Rule, ctx: _Context, _baseline: Any) -> Fired | None:
     offenders: list[dict] = []
     total = count
     if ctx.frame is not None and count:
+        import numpy as np
+        import pandas as pd
+
         frame = ctx.frame
-        group = frame.groupby(list(frame.columns), dropna=False, sort=False).ngroup()
-        first: dict[int, int] = {}
-        dup_positions = []
-        for pos, g in enumerate(group.to_numpy()):
-            if g in first:
-                dup_positions.append((pos, first[g]))
-            else:
-                first[g] = pos
-        total = len(dup_positions)
-        offenders = [
-            {"row": pos + 1, "duplicate_of": orig + 1} for pos, orig in dup_positions[:MAX_OFFENDERS]
-        ]
+        positions = np.flatnonzero(frame.duplicated(keep="first").to_numpy())
+        total = len(positions)
+        # Only the named duplicates need their original: find it by row hash, one vector pass each.
+        hashes = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+        for pos in positions[:MAX_OFFENDERS].tolist():
+            original = int(np.argmax(hashes == hashes[pos]))
+            offenders.append({"row": pos + 1, "duplicate_of": original + 1})
     noun = "row repeats" if total == 1 else "rows repeat"
     msg = f"{ctx.file}: {total} {noun} an earlier row exactly"
     msg += f": {_names(offenders, total)}." if offenders else "."

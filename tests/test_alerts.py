@@ -311,3 +311,83 @@ def test_schema_change_fires_when_a_second_file_of_the_dataset_drops_a_column(tm
     }
     stored = list((tmp_path / "reports").glob("*/_state/schema.json"))
     assert len(stored) == 1 and stored[0].parent.parent.name.startswith("servers-")
+
+
+def test_frames_typed_like_the_reader_output():
+    """Nullable Int64 with gaps, boolean, datetime and str columns, as read_csv produces them."""
+    import pandas as pd
+
+    from shared.alerts import schema_of
+    from shared.csv_reader import Dialect, Table
+
+    frame = pd.DataFrame(
+        {
+            "host": pd.Series(["a", "b", None, "d"], dtype="str"),
+            "errors": pd.Series([1, None, 7, 9], dtype="Int64"),
+            "up": pd.Series([True, False, None, True], dtype="boolean"),
+            "at": pd.to_datetime(["2026-01-01", "2026-01-02", None, "2026-01-04"]),
+        }
+    )
+    table = Table(frame=frame, dialect=Dialect("utf-8", ","), raw_bytes=0, sha256="")
+    assert schema_of(frame) == {"host": "text", "errors": "numeric", "up": "boolean", "at": "datetime"}
+    rules = rules_of(
+        '{id: t, kind: threshold, severity: info, column: errors, metric: rows, op: ">=", value: 7}',
+        '{id: b, kind: threshold, severity: info, column: up, metric: rows, op: ">", value: 0}',
+        "{id: d, kind: duplicate_rows, severity: info}",
+    )
+    alerts = evaluate(rules, table=table, profile=profile_of(table), source=source_of("h.csv"), dataset="h",
+                      run_id="r", failure=None, state=None)  # fmt: skip
+    # A missing label falls back to the row number; a boolean column is not a number to compare.
+    assert [(a.rule, a.offenders) for a in alerts] == [
+        ("t", [{"row": 3, "label": None, "value": 7}, {"row": 4, "label": "d", "value": 9}])
+    ]
+    assert alerts[0].message == "h.csv: 2 rows have errors >= 7: row 3 (7) and d (9)."
+    json.loads(alerts[0].to_json())
+
+
+def test_a_large_file_is_evaluated_quickly():
+    import time
+
+    import numpy as np
+    import pandas as pd
+
+    from shared.csv_reader import Dialect, Table
+
+    n = 500_000
+    rng = np.random.default_rng(7)
+    frame = pd.DataFrame({"id": [f"h{i}" for i in range(n)], "v": rng.normal(size=n)})
+    frame.loc[n - 10 :, ["id", "v"]] = frame.loc[:9, ["id", "v"]].to_numpy()  # 10 duplicates at the end
+    table = Table(frame=frame, dialect=Dialect("utf-8", ","), raw_bytes=0, sha256="")
+    profile = profile_of(table)
+    rules = parse_rules(
+        "rules:\n  - {id: t, kind: threshold, severity: info, column: v, metric: rows, op: '>', value: 3}\n"
+    )
+    started = time.perf_counter()
+    alerts = evaluate(rules, table=table, profile=profile, source=source_of("big.csv"), dataset="big", run_id="r",
+                      failure=None, state=None)  # fmt: skip
+    elapsed = time.perf_counter() - started
+    by_rule = {a.rule: a for a in alerts}
+    assert by_rule["duplicate-rows"].value == 10
+    assert by_rule["duplicate-rows"].offenders[0] == {"row": n - 9, "duplicate_of": 1}
+    assert by_rule["t"].value == int((frame["v"] > 3).sum()) and len(by_rule["t"].offenders) == MAX_OFFENDERS
+    assert elapsed < 5, elapsed
+
+
+def test_alerts_markdown_for_the_report_first_screen():
+    from shared.alerts import alerts_markdown
+
+    assert alerts_markdown([]) == ""
+    rules = parse_rules((DATA.parent.parent.parent / "samples" / "alerts.yaml").read_text())
+    alerts = run(
+        rules,
+        "host_name,error_rate,latency_ms\nweb_01,0.5,10\nweb_01,0.5,10\nweb_02,0.01,12\n",
+        "servers.csv",
+    )
+    block = alerts_markdown([a.to_dict() for a in alerts])
+    assert block.splitlines() == [
+        "> **Alerts: 1 critical, 1 info**",
+        ">",
+        "> - **CRITICAL** `server-error-rate`: servers.csv: 2 rows have error\\_rate > 0.03: "
+        "web\\_01 (0.5) and web\\_01 (0.5).",
+        "> - **INFO** `duplicate-rows`: servers.csv: 1 row repeats an earlier row exactly: row 2 (= row 1).",
+    ]
