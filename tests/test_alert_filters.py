@@ -88,3 +88,33 @@ def test_the_evaluator_follows_pubsub_semantics(expr, attributes, expected):
 def test_invalid_filters_are_rejected(expr):
     with pytest.raises(FilterSyntaxError):
         compile_filter(expr)
+
+
+def _alert_subscription_filters() -> dict[str, str | None]:
+    """Filter of every Terraform subscription on the alerts topic, by resource name (None: no filter)."""
+    from pathlib import Path
+
+    import hcl2
+
+    tf_dir = Path(__file__).resolve().parents[1] / "terraform"
+    found: dict[str, str | None] = {}
+    for path in sorted(tf_dir.glob("*.tf")):
+        with path.open() as fh:
+            doc = hcl2.load(fh)
+        for block in doc.get("resource", []):
+            for name, body in block.get('"google_pubsub_subscription"', {}).items():
+                if "google_pubsub_topic.alerts." not in str(body.get("topic", "")):
+                    continue
+                raw = body.get("filter")
+                # python-hcl2 keeps the HCL quotes and escapes: "attributes.severity = \"critical\""
+                found[name.strip('"')] = None if raw is None else raw[1:-1].replace('\\"', '"')
+    return found
+
+
+def test_terraform_uses_these_filter_strings_on_the_alerts_topic():
+    filters = _alert_subscription_filters()
+    if not filters:
+        pytest.skip("no Terraform subscriptions on the alerts topic in this checkout yet")
+    assert filters.get("alerts_critical") == CRITICAL
+    for name, expr in filters.items():
+        assert expr is None or expr in FILTERS.values(), f"{name}: filter {expr!r} is not in shared.alert_filters"
