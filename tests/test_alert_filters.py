@@ -117,4 +117,6 @@ def test_terraform_uses_these_filter_strings_on_the_alerts_topic():
         pytest.skip("no Terraform subscriptions on the alerts topic in this checkout yet")
     assert filters.get("alerts_critical") == CRITICAL
     for name, expr in filters.items():
-        assert expr is None or expr in FILTERS.values(), f"{name}: filter {expr!r} is not in shared.alert_filters"
+        assert expr is None or expr in FILTERS.values(), (
+            f"{name}: filter {expr!r} is not in shared.alert_filters"
+        )

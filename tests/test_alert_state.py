@@ -15,7 +15,7 @@ RULES = parse_rules(
 include_defaults: false
 rules:
   - {id: err, kind: threshold, severity: critical, column: error_rate, metric: rows, op: ">", value: 0.03}
-  - {id: hourly, kind: threshold, severity: info, column: latency_ms, metric: max, op: ">", value: 100, repeat_window_s: 3600}
+  - {id: hourly, kind: threshold, severity: info, column: p99_response, metric: max, op: ">", value: 1000, repeat_window_s: 3600}
 """,
     repeat_window_s=600.0,
 )
