@@ -404,3 +404,29 @@ def test_alerts_markdown_for_the_report_first_screen():
         "web\\_01 (0.5) and web\\_01 (0.5).",
         "> - **INFO** `duplicate-rows`: servers.csv: 1 row repeats an earlier row exactly: row 2 (= row 1).",
     ]
+
+
+def test_alert_dicts_fit_the_strict_result_message_json():
+    """ResultMessage.to_json has no default= and allow_nan=False: every alert must be plain JSON."""
+    from shared.messages import ResultMessage
+
+    rules = parse_rules((ROOT / "samples" / "alerts.yaml").read_text())
+    csv = (
+        "server,error_rate,p99_response,at,flag\nweb-01,0.5,2000,2026-01-01,x\nweb-01,0.5,2000,2026-01-01,x\n"
+    )
+    table = table_of(csv)
+    table.frame["at"] = table.frame["at"].astype("datetime64[ns]")
+    failure = ErrorInfo(code="analysis_failed", message="no output", permanent=True)
+    alerts = evaluate(rules, table=table, profile=profile_of(table), source=source_of("servers.csv"),
+                      dataset="servers", run_id="r", failure=failure, state=None)  # fmt: skip
+    assert {a.rule for a in alerts} >= {
+        "analysis-failed",
+        "server-error-rate",
+        "server-p99-max",
+        "duplicate-rows",
+    }
+    message = ResultMessage(run_id="r", source=source_of("servers.csv"), status="failed", dataset={"name": "s"},
+                            artifacts_prefix="p", alerts=[a.to_dict() for a in alerts])  # fmt: skip
+    round_trip = ResultMessage.from_json(message.to_json())
+    assert round_trip.alerts == json.loads(json.dumps([a.to_dict() for a in alerts]))
+    assert round_trip.severity == "critical"
