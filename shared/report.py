@@ -47,6 +47,30 @@ def render_report(message: ResultMessage, chart_paths: dict[str, str]) -> str:
     return "\n\n".join(s for s in sections if s) + "\n"
 
 
+def chart_paths(message: ResultMessage) -> dict[str, str]:
+    """Image URI → path relative to report.md, for images stored under the run's artifacts prefix.
+
+    ``artifacts_prefix`` may be a ``gs://bucket/...`` URI or a bare object prefix; anything that does
+    not resolve to a safe relative path (``charts/NN-<slug>.png``) is left out, so it is listed, not
+    embedded.
+    """
+    prefix = message.artifacts_prefix
+    paths: dict[str, str] = {}
+    for step in message.steps:
+        for part in step.get("parts", []):
+            uri = part.get("uri") or ""
+            if part.get("kind") != "image" or not uri:
+                continue
+            name = uri
+            if not prefix.startswith("gs://") and uri.startswith("gs://"):
+                name = uri.split("/", 3)[3] if uri.count("/") >= 3 else ""
+            if prefix and name.startswith(prefix):
+                rel = name[len(prefix) :].lstrip("/")
+                if md.safe_target(rel) and rel.endswith(".png"):
+                    paths[uri] = rel
+    return paths
+
+
 def render_latest(message: ResultMessage, report_rel_path: str) -> str:
     """``reports/<dataset>/latest.md``: a short page pointing at the newest run's report."""
     dataset = message.dataset.get("name") or _file_name(message)
@@ -116,7 +140,12 @@ def _summary(message: ResultMessage, cells: list[Cell]) -> str:
     dupes = (message.profile or {}).get("duplicate_rows")
     if dupes:
         quality.append(f"{fmt.integer(dupes)} rows are exact duplicates")
-    second = ("; ".join(quality).capitalize() + ".") if quality else "No values are missing and no row is duplicated."
+    if quality:
+        second = "; ".join(quality).capitalize() + "."
+    elif message.profile:
+        second = "No values are missing and no row is duplicated."
+    else:
+        second = ""
     failed = sum(c.failed for c in cells)
     charts = sum(1 for s in message.steps for p in s.get("parts", []) if p.get("kind") == "image")
     analysis_s = message.timings.get("analysis_s")
@@ -133,7 +162,7 @@ def _summary(message: ResultMessage, cells: list[Cell]) -> str:
     if message.alerts:
         notes.append(f"{len(message.alerts)} alert{'s' if len(message.alerts) != 1 else ''}")
     tail = f" See {' and '.join(notes)} below." if notes else ""
-    return f"{first} {second} {ran}{tail}"
+    return " ".join(x for x in (first, second, ran) if x) + tail
 
 
 def _analyst_name(message: ResultMessage) -> str:
@@ -342,7 +371,7 @@ def _warnings(message: ResultMessage, cells: list[Cell]) -> str:
             f"- {len(failed)} of {len(cells)} code cells did not finish (cell{'s' if many else ''} {numbers}); "
             f"{'their' if many else 'its'} code and output are in the appendix."
         )
-    body = "\n".join(items) if items else "None: no rows were skipped, no values were coerced and no cell failed."
+    body = "\n".join(items) if items else "None."
     return f"## Warnings\n\n{body}"
 
 
@@ -352,8 +381,8 @@ def _provenance(message: ResultMessage) -> str:
         ["Source", md.cell(src.uri)],
         ["Size", fmt.size(src.size)],
         ["Content type", md.cell(src.content_type or "–")],
-        ["SHA-256", md.code_span(src.sha256, in_table=True) or "–"],
-        ["Generation", md.code_span(src.generation, in_table=True) or "–"],
+        ["SHA-256", md.code_span(src.sha256, in_table=True) if src.sha256 else "–"],
+        ["Generation", md.code_span(src.generation, in_table=True) if src.generation else "–"],
         ["Analyst", _analyst_cell(message)],
         ["Run id", md.code_span(message.run_id, in_table=True)],
         ["Created", fmt.timestamp(message.created_at)],

@@ -21,6 +21,7 @@ import pytest
 from shared import markdown as md
 from shared.messages import ResultMessage
 from shared.naming import chart_name
+from shared.report import chart_paths as stored_chart_paths
 from shared.report import render_latest, render_report
 from shared.settings import env_names
 from tests.rendered import ALLOWED_TAGS, outside_code, render
@@ -350,3 +351,40 @@ def test_latest_links_only_to_the_report():
 def test_latest_refuses_a_foreign_target():
     with pytest.raises(ValueError):
         render_latest(load("sales_succeeded"), "http://evil/report.md")
+
+
+# --- chart paths and sparse messages --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "prefix,uri,expected",
+    [
+        ("gs://r/reports/sales-1f/run1/", "gs://r/reports/sales-1f/run1/charts/01-revenue.png", "charts/01-revenue.png"),
+        ("reports/sales-1f/run1/", "gs://r/reports/sales-1f/run1/charts/02-x.png", "charts/02-x.png"),
+        ("reports/sales-1f/run1/", "gs://r/reports/other/run9/charts/02-x.png", None),
+        ("gs://r/reports/sales-1f/run1/", "gs://r/reports/sales-1f/run1/../../x.png", None),
+        ("gs://r/reports/sales-1f/run1/", "http://evil/charts/01-x.png", None),
+    ],
+)
+def test_chart_paths_are_relative_to_the_run_folder(prefix, uri, expected):
+    data = load("sales_succeeded").to_dict()
+    data["artifacts_prefix"] = prefix
+    data["steps"] = [{"name": "charts", "title": "Charts", "parts": [{"kind": "image", "uri": uri, "title": "x"}]}]
+    paths = stored_chart_paths(ResultMessage.from_dict(data))
+    assert paths.get(uri) == expected
+
+
+def test_sparse_succeeded_message_still_renders_every_section():
+    message = ResultMessage.from_dict(
+        {
+            "run_id": "r1", "status": "succeeded", "artifacts_prefix": "reports/x/r1/", "schema_version": 1,
+            "source": {"bucket": "b", "name": "x.csv", "generation": "1", "size": 10},
+            "dataset": {"name": "x", "rows": 3, "columns": 2, "column_types": {"a": "numeric", "b": "text"}},
+        }
+    )
+    html = render(render_report(message, {}))
+    assert [t for tag, t in html.headings if tag == "h2"] == SECTIONS[:2] + SECTIONS[3:]  # no profile: no Statistics
+    assert html.tables[0] == [["Column", "Type"], ["a", "numeric"], ["b", "text"]]
+    provenance = dict(html.tables[1][1:])
+    assert provenance["SHA-256"] == "–" and provenance["Timings"] == "–"
+    assert "None." in html.text
