@@ -33,7 +33,9 @@ def cells_of(steps: list[dict[str, Any]]) -> list[Cell]:
         for part in step.get("parts", []):
             kind = part.get("kind")
             if kind == "code":
-                current = Cell(len(cells) + 1, step.get("title") or step.get("name") or "", part.get("code") or "")
+                current = Cell(
+                    len(cells) + 1, step.get("title") or step.get("name") or "", part.get("code") or ""
+                )
                 cells.append(current)
             elif kind == "result" and current is not None and current.outcome is None:
                 current.outcome = part.get("outcome") or "ok"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
+
 def number(value: object) -> str:
     """A statistic for people: ``1234567.8`` → ``1,234,568``; ``1340.6523`` → ``1,340.65``;
     ``0.0123456`` → ``0.0123``; ``1.5e-07`` → ``1.5e-07``; None/NaN → ``–``.

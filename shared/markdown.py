@@ -211,7 +211,5 @@ def _strip_controls_keep_lines(text: str) -> str:
     """Text with newlines kept (CRLF normalised) and other control/bidi characters removed."""
     text = str(text).replace("\r\n", "\n").replace("\r", "\n")
     return "".join(
-        ch
-        for ch in text
-        if ch in "\n\t" or (unicodedata.category(ch) != "Cc" and ch not in _INVISIBLE)
+        ch for ch in text if ch in "\n\t" or (unicodedata.category(ch) != "Cc" and ch not in _INVISIBLE)
     ).expandtabs(4)

@@ -19,7 +19,9 @@ from shared.messages import ResultMessage
 
 NBFORMAT = 4
 NBFORMAT_MINOR = 5
-_ERROR_LINE = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning)|KeyError|StopIteration):\s?(.*)$")
+_ERROR_LINE = re.compile(
+    r"^([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning)|KeyError|StopIteration):\s?(.*)$"
+)
 
 
 def render_notebook(message: ResultMessage, images: dict[str, bytes], data_path: str) -> bytes:
@@ -47,7 +49,9 @@ def render_notebook(message: ResultMessage, images: dict[str, bytes], data_path:
                 texts = []
             if kind == "code":
                 number += 1
-                current = builder.code(part.get("code") or "", execution_count=number, cell_id=f"cell-{number}")
+                current = builder.code(
+                    part.get("code") or "", execution_count=number, cell_id=f"cell-{number}"
+                )
             elif kind == "result" and current is not None and not current["outputs"]:
                 _add_result(current, part)
             elif kind == "image" and current is not None:
@@ -143,7 +147,11 @@ def _loader(message: ResultMessage, data_path: str) -> str:
         lines.append(loader.rstrip())
     else:
         lines.append("df = pd.read_csv(DATA)  # the table as the pipeline wrote it (clean CSV)")
-    lines += ["", "# The analysis cells below read the table from data.csv.", 'df.to_csv("data.csv", index=False)']
+    lines += [
+        "",
+        "# The analysis cells below read the table from data.csv.",
+        'df.to_csv("data.csv", index=False)',
+    ]
     return "\n".join(lines)
 
 
@@ -162,13 +170,21 @@ def _add_result(cell: dict[str, Any], part: dict[str, Any]) -> None:
         match = _ERROR_LINE.match(last.strip())
         ename, evalue = (match.group(1), match.group(2)) if match else ("Error", last.strip())
     cell["outputs"].append(
-        {"output_type": "error", "ename": ename, "evalue": evalue, "traceback": output.splitlines() or [ename]}
+        {
+            "output_type": "error",
+            "ename": ename,
+            "evalue": evalue,
+            "traceback": output.splitlines() or [ename],
+        }
     )
 
 
 def _image_output(png: bytes, title: str | None) -> dict[str, Any]:
     return {
         "output_type": "display_data",
-        "data": {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": [md.clean_line(title or "chart")]},
+        "data": {
+            "image/png": base64.b64encode(png).decode("ascii"),
+            "text/plain": [md.clean_line(title or "chart")],
+        },
         "metadata": {},
     }

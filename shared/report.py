@@ -215,7 +215,8 @@ def _overview(message: ResultMessage) -> str:
 def _column_summary(col: dict[str, Any]) -> str:
     kind = col.get("type")
     if kind == "numeric" and col.get("mean") is not None:
-        return f"mean {fmt.number(col['mean'])}, range {fmt.number(col.get('min'))} to {fmt.number(col.get('max'))}"
+        low, high = fmt.number(col.get("min")), fmt.number(col.get("max"))
+        return f"mean {fmt.number(col['mean'])}, range {low} to {high}"
     if kind == "datetime" and col.get("start"):
         every = f", {col['granularity']}" if col.get("granularity") else ""
         return f"{fmt.date(col['start'])} to {fmt.date(col.get('end'))}{every}"
@@ -252,28 +253,39 @@ def _statistics(message: ResultMessage) -> str:
             "### Numeric columns\n\nStandard deviation is the sample one; outliers lie outside "
             "Q1 − 1.5 IQR … Q3 + 1.5 IQR.\n\n" + md.table(header, rows, ["l"] + ["r"] * 8)
         )
-    categorical = [c for c in columns if c.get("type") in {"categorical", "boolean", "text"} and c.get("top_values")]
+    categorical = [
+        c for c in columns if c.get("type") in {"categorical", "boolean", "text"} and c.get("top_values")
+    ]
     if categorical:
         rows = []
         for c in categorical:
             count = c.get("count") or 0
             top = ", ".join(
-                f"{_value(v)}: {fmt.integer(n)} ({fmt.percent(n, count)})" for v, n in c["top_values"][:TOP_VALUES]
+                f"{_value(v)}: {fmt.integer(n)} ({fmt.percent(n, count)})"
+                for v, n in c["top_values"][:TOP_VALUES]
             )
             more = (c.get("distinct") or 0) - min(len(c["top_values"]), TOP_VALUES)
             if more > 0:
                 top += f", and {fmt.integer(more)} more"
             rows.append([md.cell(c["name"]), fmt.integer(c.get("distinct")), md.cell(top)])
         parts.append(
-            "### Categorical columns\n\n" + md.table(["Column", "Distinct", "Most frequent values"], rows, ["l", "r", "l"])
+            "### Categorical columns\n\n"
+            + md.table(["Column", "Distinct", "Most frequent values"], rows, ["l", "r", "l"])
         )
     dated = [c for c in columns if c.get("type") == "datetime" and c.get("start")]
     if dated:
         rows = [
-            [md.cell(c["name"]), md.cell(fmt.date(c["start"])), md.cell(fmt.date(c.get("end"))), md.cell(c.get("granularity") or "–")]
+            [
+                md.cell(c["name"]),
+                md.cell(fmt.date(c["start"])),
+                md.cell(fmt.date(c.get("end"))),
+                md.cell(c.get("granularity") or "–"),
+            ]
             for c in dated
         ]
-        parts.append("### Date and time columns\n\n" + md.table(["Column", "From", "To", "Granularity"], rows))
+        parts.append(
+            "### Date and time columns\n\n" + md.table(["Column", "From", "To", "Granularity"], rows)
+        )
     correlations = (message.profile or {}).get("correlations") or []
     if correlations:
         rows = [
@@ -289,7 +301,9 @@ def _statistics(message: ResultMessage) -> str:
 
 def _strength(r: float) -> str:
     size = abs(r)
-    label = "strong" if size >= 0.7 else "moderate" if size >= 0.4 else "weak" if size >= 0.2 else "negligible"
+    label = (
+        "strong" if size >= 0.7 else "moderate" if size >= 0.4 else "weak" if size >= 0.2 else "negligible"
+    )
     if label == "negligible":
         return label
     return f"{label} {'positive' if r > 0 else 'negative'}"
@@ -337,7 +351,9 @@ def _result_block(cell: Cell) -> str:
         )
     if not cell.output.strip():
         return ""
-    return f"Output of cell {cell.number}:\n\n" + md.code_block(_trim_output(cell.output, cell.number), "text")
+    return f"Output of cell {cell.number}:\n\n" + md.code_block(
+        _trim_output(cell.output, cell.number), "text"
+    )
 
 
 def _value_long(text: str) -> str:
@@ -346,7 +362,10 @@ def _value_long(text: str) -> str:
 
 def _trim_output(output: str, number: int) -> str:
     lines = output.rstrip().splitlines()
-    shown = [ln if len(ln) <= OUTPUT_LINE_CHARS else ln[: OUTPUT_LINE_CHARS - 1] + "…" for ln in lines[:OUTPUT_LINES]]
+    shown = [
+        ln if len(ln) <= OUTPUT_LINE_CHARS else ln[: OUTPUT_LINE_CHARS - 1] + "…"
+        for ln in lines[:OUTPUT_LINES]
+    ]
     if len(lines) > OUTPUT_LINES:
         shown.append(f"… {len(lines) - OUTPUT_LINES} more lines: see cell {number} in the appendix")
     return "\n".join(shown)
@@ -368,7 +387,8 @@ def _warnings(message: ResultMessage, cells: list[Cell]) -> str:
         numbers = ", ".join(str(c.number) for c in failed)
         many = len(failed) > 1
         items.append(
-            f"- {len(failed)} of {len(cells)} code cells did not finish (cell{'s' if many else ''} {numbers}); "
+            f"- {len(failed)} of {len(cells)} code cells did not finish "
+            f"(cell{'s' if many else ''} {numbers}); "
             f"{'their' if many else 'its'} code and output are in the appendix."
         )
     body = "\n".join(items) if items else "None."
@@ -412,8 +432,12 @@ def _timings(timings: dict[str, float]) -> str:
         return "–"
     names = {"read_s": "read", "profile_s": "profile", "analysis_s": "analysis", "total_s": "total"}
     known = [k for k in names if k in timings and k != "total_s"]
-    order = known + sorted(k for k in timings if k not in names) + (["total_s"] if "total_s" in timings else [])
-    return ", ".join(f"{md.escape(names.get(k, k.removesuffix('_s')))} {fmt.seconds(timings[k])}" for k in order)
+    order = (
+        known + sorted(k for k in timings if k not in names) + (["total_s"] if "total_s" in timings else [])
+    )
+    return ", ".join(
+        f"{md.escape(names.get(k, k.removesuffix('_s')))} {fmt.seconds(timings[k])}" for k in order
+    )
 
 
 def _usage(message: ResultMessage, usage: dict[str, Any]) -> str:
@@ -473,7 +497,8 @@ _NEXT_STEPS = {
     "unsupported_file": "Only files whose names end in one of the suffixes of the `DATA_SUFFIXES` setting "
     "(by default .csv, .tsv, .txt, .csv.gz, .tsv.gz) are analysed. Convert or rename the file and upload it "
     "again.",
-    "analysis_failed": "The analyst could not produce a complete analysis. Upload the file again to retry; if "
+    "analysis_failed": "The analyst could not produce a complete analysis. Upload the file again to retry; "
+    "if "
     "it keeps failing, set `ANALYST=local` to use the deterministic local analyst.",
     "configuration_error": "A setting or the alert rules file is invalid. Fix the setting named above and "
     "redeploy; the file itself may be fine.",
@@ -512,7 +537,9 @@ def next_step(code: str, message: str, permanent: bool) -> str:
             "Make the file smaller or raise the matching limit (`MAX_FILE_BYTES`, `MAX_DECOMPRESSED_BYTES`, "
             "`MAX_COLUMNS` or `MAX_CELL_CHARS`), then upload the file again."
         )
-    return _NEXT_STEPS.get(code, "Correct the file and upload it again; the same file will fail the same way.")
+    return _NEXT_STEPS.get(
+        code, "Correct the file and upload it again; the same file will fail the same way."
+    )
 
 
 def _error_text(text: str) -> str:
@@ -535,10 +562,13 @@ def _failure_report(message: ResultMessage) -> str:
     sections = [
         md.heading(1, f"Analysis of {_file_name(message)} failed"),
         _alerts(message),
-        f"The file {md.escape(message.source.uri)} ({fmt.size(message.source.size, exact=False)}) could not be analysed.",
+        f"The file {md.escape(message.source.uri)} ({fmt.size(message.source.size, exact=False)}) "
+        "could not be analysed.",
         "## What went wrong\n\n"
         + f"{md.escape(_error_text(text))}\n\n"
-        + md.table(["Field", "Value"], [["Error code", md.code_span(code, in_table=True)], ["Kind", md.cell(kind)]]),
+        + md.table(
+            ["Field", "Value"], [["Error code", md.code_span(code, in_table=True)], ["Kind", md.cell(kind)]]
+        ),
         "## What to do next\n\n" + next_step(code, text, permanent),
         _warnings_if_any(message),
         _provenance(message),

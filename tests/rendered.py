@@ -15,8 +15,26 @@ from cmarkgfm.cmark import Options
 
 # What a report may legitimately render to; anything else (script, iframe, div, span ...) was injected.
 ALLOWED_TAGS = {
-    "h1", "h2", "h3", "p", "ul", "ol", "li", "strong", "em", "code", "pre", "table", "thead", "tbody",
-    "tr", "th", "td", "blockquote", "img", "a",
+    "h1",
+    "h2",
+    "h3",
+    "p",
+    "ul",
+    "ol",
+    "li",
+    "strong",
+    "em",
+    "code",
+    "pre",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "blockquote",
+    "img",
+    "a",
 }
 
 

@@ -38,8 +38,14 @@ def test_number(value, text):
 
 @pytest.mark.parametrize(
     "n,text",
-    [(0, "0 bytes"), (1023, "1,023 bytes"), (1536, "1.5 KiB (1,536 bytes)"), (734_003_200, "700.0 MiB (734,003,200 bytes)"),
-     (5 * 1024**4, "5.0 TiB (5,497,558,138,880 bytes)"), (None, "–")],
+    [
+        (0, "0 bytes"),
+        (1023, "1,023 bytes"),
+        (1536, "1.5 KiB (1,536 bytes)"),
+        (734_003_200, "700.0 MiB (734,003,200 bytes)"),
+        (5 * 1024**4, "5.0 TiB (5,497,558,138,880 bytes)"),
+        (None, "–"),
+    ],
 )
 def test_size(n, text):
     assert fmt.size(n) == text
@@ -50,13 +56,26 @@ def test_size_without_exact_bytes():
 
 
 @pytest.mark.parametrize(
-    "s,text", [(0.0042, "4 ms"), (0.2, "200 ms"), (3.456, "3.46 s"), (8.6, "8.6 s"), (2.0, "2 s"), (41.72, "41.7 s"), (41.04, "41 s"), (125, "2 min 5 s"), (None, "–")]
+    "s,text",
+    [
+        (0.0042, "4 ms"),
+        (0.2, "200 ms"),
+        (3.456, "3.46 s"),
+        (8.6, "8.6 s"),
+        (2.0, "2 s"),
+        (41.72, "41.7 s"),
+        (41.04, "41 s"),
+        (125, "2 min 5 s"),
+        (None, "–"),
+    ],
 )
 def test_seconds(s, text):
     assert fmt.seconds(s) == text
 
 
-@pytest.mark.parametrize("part,whole,text", [(1, 36, "2.8%"), (9, 36, "25%"), (1, 100000, "<0.1%"), (3, 0, "–")])
+@pytest.mark.parametrize(
+    "part,whole,text", [(1, 36, "2.8%"), (9, 36, "25%"), (1, 100000, "<0.1%"), (3, 0, "–")]
+)
 def test_percent(part, whole, text):
     assert fmt.percent(part, whole) == text
 

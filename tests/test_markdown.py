@@ -59,7 +59,9 @@ def test_table_cells_hold_hostile_text_without_adding_rows_or_columns(text):
     assert len(html.tables) == 1
     rows = html.tables[0]
     assert len(rows) == 3 and all(len(r) == 2 for r in rows)
-    assert rows[1][0].replace("\u2060", "") == md.clean_line(text) or (not md.clean_line(text) and rows[1][0] == "–")
+    assert rows[1][0].replace("\u2060", "") == md.clean_line(text) or (
+        not md.clean_line(text) and rows[1][0] == "–"
+    )
     assert rows[2] == ["ok", "2"]
     assert {t for t, _ in html.tags} <= ALLOWED_TAGS - {"a", "img"}
 
@@ -139,7 +141,7 @@ def test_image_alt_text_cannot_break_out_of_the_image():
 def test_prose_keeps_lists_bold_and_code_but_not_structure_or_links():
     text = (
         "### Findings\n"
-        "Revenue **grew 12%**; see `df.groupby(\"region\")`.\n"
+        'Revenue **grew 12%**; see `df.groupby("region")`.\n'
         "* one [click](javascript:alert(1))\n"
         "* two <b>bold</b> ![x](http://evil/x.png)\n"
         "1. first\n\n"

@@ -37,11 +37,19 @@ def png(width: int = 2, height: int = 1) -> bytes:
 
     raw = b"".join(b"\x00" + b"\x80" * width for _ in range(height))
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
 
 
 def images_of(message: ResultMessage) -> dict[str, bytes]:
-    return {p["uri"]: png(i + 1) for i, p in enumerate(p for s in message.steps for p in s["parts"] if p["kind"] == "image")}
+    return {
+        p["uri"]: png(i + 1)
+        for i, p in enumerate(p for s in message.steps for p in s["parts"] if p["kind"] == "image")
+    }
 
 
 def notebook(message: ResultMessage, images: dict[str, bytes] | None = None, data_path: str = "sales.csv"):
@@ -82,7 +90,9 @@ def test_code_cells_follow_the_run_with_its_outputs():
 
 def test_images_without_bytes_are_left_out():
     _, nb = notebook(load("gemini_succeeded"), images={})
-    assert not any(o.output_type == "display_data" for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    assert not any(
+        o.output_type == "display_data" for c in nb.cells if c.cell_type == "code" for o in c.outputs
+    )
 
 
 def test_steps_become_markdown_cells_with_their_text_in_order():
@@ -159,7 +169,12 @@ def test_notebook_re_runs_against_the_original_csv_and_reproduces_every_output(f
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GOOGLE", "GEMINI"))}
     env["MPLBACKEND"] = "Agg"
     done = subprocess.run(
-        [sys.executable, "run.py", "analysis.ipynb"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "run.py", "analysis.ipynb"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     results = json.loads(done.stdout)

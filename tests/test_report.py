@@ -61,7 +61,8 @@ def check_golden(name: str, text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "fixture", ["sales_succeeded", "gemini_succeeded", "failed_limit", "failed_invalid_csv", "failed_transient"]
+    "fixture",
+    ["sales_succeeded", "gemini_succeeded", "failed_limit", "failed_invalid_csv", "failed_transient"],
 )
 def test_report_matches_golden(fixture):
     message = load(fixture)
@@ -147,7 +148,7 @@ def test_failed_cell_is_flagged_in_analysis_and_warnings_and_kept_in_appendix():
     assert "> **Cell 2 failed:** KeyError: 'revenu'" in text
     assert "1 of 4 code cells did not finish (cell 2)" in text
     assert "### Cell 2: Statistics and outliers (failed)" in text
-    assert "print(df[\"revenu\"].max())" in text.split("## Appendix")[1]
+    assert 'print(df["revenu"].max())' in text.split("## Appendix")[1]
 
 
 def test_every_code_cell_and_output_is_in_the_appendix():
@@ -206,7 +207,11 @@ def hostile_message() -> tuple[ResultMessage, dict[str, str]]:
         col = copy.deepcopy(data["profile"]["columns"][i % len(data["profile"]["columns"])])
         col["name"] = name
         if col["type"] == "categorical":
-            col["top_values"] = [["| x | y |\n| --- | --- |", 3], ["<iframe src=//evil>", 2], ["[a](http://evil)", 1]]
+            col["top_values"] = [
+                ["| x | y |\n| --- | --- |", 3],
+                ["<iframe src=//evil>", 2],
+                ["[a](http://evil)", 1],
+            ]
         columns.append(col)
     data["profile"]["columns"] = columns
     data["profile"]["correlations"] = [{"a": "<b>a</b>", "b": "| b |", "r": 0.9}]
@@ -220,7 +225,10 @@ def hostile_message() -> tuple[ResultMessage, dict[str, str]]:
     )
     step["parts"][1]["code"] = "s = '````'\nprint('<script>alert(1)</script>')\n```\n# comment"
     step["parts"][2]["output"] = "```\n# not a heading\n<script>alert(1)</script>\n[x](javascript:alert(1))\n"
-    data["insights"] = ["See [here](javascript:alert(1)) <img src=x onerror=alert(1)>", "![i](http://evil/i.png)"]
+    data["insights"] = [
+        "See [here](javascript:alert(1)) <img src=x onerror=alert(1)>",
+        "![i](http://evil/i.png)",
+    ]
     data["warnings"] = ["line 3\n# Injected warning heading", "<script>x</script>"]
     data["alerts"][0]["message"] = "<script>alert(1)</script>\n# alert heading [x](http://evil)"
     data["alerts"][0]["rule"] = "rule`with`ticks"
@@ -245,8 +253,10 @@ def test_hostile_content_cannot_inject_html_links_images_or_structure():
     # Structure: exactly our headings.
     assert [t for t, _ in html.headings].count("h1") == 1
     assert [text for tag, text in html.headings if tag == "h2"] == SECTIONS
-    assert not any(re.match(r"(?i)(injected|another|second heading|heading$|not a heading|alert heading)", t)
-                   for _, t in html.headings)
+    assert not any(
+        re.match(r"(?i)(injected|another|second heading|heading$|not a heading|alert heading)", t)
+        for _, t in html.headings
+    )
     # Tables keep their shape: one overview row per column, names shown literally.
     overview = html.tables[0]
     assert [r[0] for r in overview[1:]] == [md.clean_line(n) for n in HOSTILE_NAMES]
@@ -275,15 +285,27 @@ def test_hostile_file_name_is_one_line_in_the_title():
 def test_hostile_failed_report_is_clean_too():
     message, _ = hostile_message()
     data = message.to_dict()
-    data.update(status="failed", steps=[], profile=None,
-                error={"code": "invalid_csv", "message": "<script>x</script>\n# h [a](javascript:1)", "permanent": True})
+    data.update(
+        status="failed",
+        steps=[],
+        profile=None,
+        error={
+            "code": "invalid_csv",
+            "message": "<script>x</script>\n# h [a](javascript:1)",
+            "permanent": True,
+        },
+    )
     text = render_report(ResultMessage.from_dict(data), {})
     html = render(text)
     assert "<" not in outside_code(text)
     assert {t for t, _ in html.tags} <= ALLOWED_TAGS - {"img", "a"}
     assert [tag for tag, _ in html.headings] == ["h1", "h2", "h2", "h2", "h2", "h3"]
     assert [t for _, t in html.headings[1:]] == [
-        "What went wrong", "What to do next", "Warnings", "Provenance", "Gemini usage"
+        "What went wrong",
+        "What to do next",
+        "Warnings",
+        "Provenance",
+        "Gemini usage",
     ]
 
 
@@ -294,7 +316,11 @@ def test_failed_report_is_short_and_has_no_statistics():
     message = load("failed_limit")
     text = render_report(message, {})
     html = render(text)
-    assert [t for tag, t in html.headings if tag == "h2"] == ["What went wrong", "What to do next", "Provenance"]
+    assert [t for tag, t in html.headings if tag == "h2"] == [
+        "What went wrong",
+        "What to do next",
+        "Provenance",
+    ]
     assert "Statistics" not in text and "Appendix" not in text
     assert len(text.splitlines()) < 40
 
@@ -359,7 +385,11 @@ def test_latest_refuses_a_foreign_target():
 @pytest.mark.parametrize(
     "prefix,uri,expected",
     [
-        ("gs://r/reports/sales-1f/run1/", "gs://r/reports/sales-1f/run1/charts/01-revenue.png", "charts/01-revenue.png"),
+        (
+            "gs://r/reports/sales-1f/run1/",
+            "gs://r/reports/sales-1f/run1/charts/01-revenue.png",
+            "charts/01-revenue.png",
+        ),
         ("reports/sales-1f/run1/", "gs://r/reports/sales-1f/run1/charts/02-x.png", "charts/02-x.png"),
         ("reports/sales-1f/run1/", "gs://r/reports/other/run9/charts/02-x.png", None),
         ("gs://r/reports/sales-1f/run1/", "gs://r/reports/sales-1f/run1/../../x.png", None),
@@ -369,7 +399,9 @@ def test_latest_refuses_a_foreign_target():
 def test_chart_paths_are_relative_to_the_run_folder(prefix, uri, expected):
     data = load("sales_succeeded").to_dict()
     data["artifacts_prefix"] = prefix
-    data["steps"] = [{"name": "charts", "title": "Charts", "parts": [{"kind": "image", "uri": uri, "title": "x"}]}]
+    data["steps"] = [
+        {"name": "charts", "title": "Charts", "parts": [{"kind": "image", "uri": uri, "title": "x"}]}
+    ]
     paths = stored_chart_paths(ResultMessage.from_dict(data))
     assert paths.get(uri) == expected
 
@@ -377,13 +409,18 @@ def test_chart_paths_are_relative_to_the_run_folder(prefix, uri, expected):
 def test_sparse_succeeded_message_still_renders_every_section():
     message = ResultMessage.from_dict(
         {
-            "run_id": "r1", "status": "succeeded", "artifacts_prefix": "reports/x/r1/", "schema_version": 1,
+            "run_id": "r1",
+            "status": "succeeded",
+            "artifacts_prefix": "reports/x/r1/",
+            "schema_version": 1,
             "source": {"bucket": "b", "name": "x.csv", "generation": "1", "size": 10},
             "dataset": {"name": "x", "rows": 3, "columns": 2, "column_types": {"a": "numeric", "b": "text"}},
         }
     )
     html = render(render_report(message, {}))
-    assert [t for tag, t in html.headings if tag == "h2"] == SECTIONS[:2] + SECTIONS[3:]  # no profile: no Statistics
+    assert [t for tag, t in html.headings if tag == "h2"] == SECTIONS[:2] + SECTIONS[
+        3:
+    ]  # no profile: no Statistics
     assert html.tables[0] == [["Column", "Type"], ["a", "numeric"], ["b", "text"]]
     provenance = dict(html.tables[1][1:])
     assert provenance["SHA-256"] == "–" and provenance["Timings"] == "–"

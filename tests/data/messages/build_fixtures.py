@@ -43,7 +43,8 @@ LOCAL_STEPS = [
             ),
             (
                 "code",
-                'q1, q3 = df["revenue"].quantile([0.25, 0.75])\niqr = q3 - q1\nlow, high = q1 - 1.5 * iqr, q3 + 1.5 * iqr\n'
+                'q1, q3 = df["revenue"].quantile([0.25, 0.75])\niqr = q3 - q1\n'
+                "low, high = q1 - 1.5 * iqr, q3 + 1.5 * iqr\n"
                 'outliers = df[(df["revenue"] < low) | (df["revenue"] > high)]\n'
                 'print(f"revenue: {len(outliers)} outlier(s) outside [{low:,.2f}, {high:,.2f}]")\n'
                 'print(outliers[["date", "product", "units", "revenue"]].to_string(index=False))',
@@ -66,7 +67,7 @@ LOCAL_STEPS = [
             (
                 "code",
                 'monthly = df.set_index("date")["revenue"].resample("MS").sum()\n'
-                'print(monthly.round(2).to_string())\n'
+                "print(monthly.round(2).to_string())\n"
                 'ax = monthly.plot(title="Monthly revenue", marker="o")\n'
                 'plt.tight_layout()\nplt.savefig("monthly-revenue.png", dpi=80)\nplt.close()',
             ),
@@ -79,7 +80,7 @@ LOCAL_STEPS = [
         [
             (
                 "code",
-                'first, last = monthly.iloc[0], monthly.iloc[-1]\n'
+                "first, last = monthly.iloc[0], monthly.iloc[-1]\n"
                 'print(f"growth Jan->Dec: {100 * (last - first) / first:.1f}%")\n'
                 'print(f"top product share: {100 * by_product.iloc[0] / by_product.sum():.1f}%")',
             ),
@@ -120,7 +121,8 @@ GEMINI_STEPS = [
             (
                 "code",
                 'import matplotlib\nmatplotlib.use("Agg")\nimport matplotlib.pyplot as plt\n'
-                'df["revenue"].plot.hist(bins=10, title="Revenue distribution")\nplt.savefig("hist.png")\nplt.close()\n'
+                'df["revenue"].plot.hist(bins=10, title="Revenue distribution")\n'
+                'plt.savefig("hist.png")\nplt.close()\n'
                 'print("saved")',
             ),
             ("image", "Revenue distribution"),
@@ -146,7 +148,11 @@ def run_cells(steps, data: Path) -> list[dict]:
                 elif kind == "image":
                     slug = body.lower().replace(" ", "-")
                     out_parts.append(
-                        {"kind": "image", "uri": f"gs://csv-insights-reports/reports/sales/RUN/charts/{slug}.png", "title": body}
+                        {
+                            "kind": "image",
+                            "uri": f"gs://csv-insights-reports/reports/sales/RUN/charts/{slug}.png",
+                            "title": body,
+                        }
                     )
                 else:
                     out_parts.append({"kind": "code", "code": body})
@@ -157,8 +163,10 @@ def run_cells(steps, data: Path) -> list[dict]:
                             exec(compile(body, "<cell>", "exec"), namespace)
                         except Exception:
                             outcome = "failed"
-                            # What Gemini's sandbox prints: the cell's frame and the exception, no local paths.
-                            buf.write('Traceback (most recent call last):\n  File "<cell>", line 1, in <module>\n')
+                            # What Gemini's sandbox prints: the cell's frame and the exception (no paths).
+                            buf.write(
+                                'Traceback (most recent call last):\n  File "<cell>", line 1, in <module>\n'
+                            )
                             buf.write("".join(traceback.format_exception_only(*sys.exc_info()[:2])))
                     out_parts.append({"kind": "result", "outcome": outcome, "output": buf.getvalue()})
             out_steps.append({"name": name, "title": title, "parts": out_parts})
@@ -174,19 +182,40 @@ def profile(df: pd.DataFrame) -> dict:
     for name in df.columns:
         s = df[name]
         col = {
-            "name": name, "count": int(s.notna().sum()), "missing": int(s.isna().sum()),
-            "distinct": int(s.nunique()), "mean": None, "std": None, "min": None, "q1": None, "median": None,
-            "q3": None, "max": None, "outliers": None, "top_values": None, "start": None, "end": None,
+            "name": name,
+            "count": int(s.notna().sum()),
+            "missing": int(s.isna().sum()),
+            "distinct": int(s.nunique()),
+            "mean": None,
+            "std": None,
+            "min": None,
+            "q1": None,
+            "median": None,
+            "q3": None,
+            "max": None,
+            "outliers": None,
+            "top_values": None,
+            "start": None,
+            "end": None,
             "granularity": None,
         }
         if pd.api.types.is_datetime64_any_dtype(s):
-            col.update(type="datetime", start=s.min().isoformat(), end=s.max().isoformat(), granularity="month")
+            col.update(
+                type="datetime", start=s.min().isoformat(), end=s.max().isoformat(), granularity="month"
+            )
         elif pd.api.types.is_numeric_dtype(s):
             q1, med, q3 = (float(v) for v in s.quantile([0.25, 0.5, 0.75]))
             iqr = q3 - q1
             col.update(
-                type="numeric", mean=float(s.mean()), std=float(s.std()), min=float(s.min()), q1=q1, median=med,
-                q3=q3, max=float(s.max()), outliers=int(((s < q1 - 1.5 * iqr) | (s > q3 + 1.5 * iqr)).sum()),
+                type="numeric",
+                mean=float(s.mean()),
+                std=float(s.std()),
+                min=float(s.min()),
+                q1=q1,
+                median=med,
+                q3=q3,
+                max=float(s.max()),
+                outliers=int(((s < q1 - 1.5 * iqr) | (s > q3 + 1.5 * iqr)).sum()),
             )
         else:
             counts = s.value_counts()
@@ -196,19 +225,27 @@ def profile(df: pd.DataFrame) -> dict:
     corr = df[numeric].corr()
     pairs = [
         {"a": a, "b": b, "r": round(float(corr.loc[a, b]), 6)}
-        for i, a in enumerate(numeric) for b in numeric[i + 1 :]
+        for i, a in enumerate(numeric)
+        for b in numeric[i + 1 :]
     ]
     pairs.sort(key=lambda p: -abs(p["r"]))
     return {
-        "rows": len(df), "column_count": len(columns), "duplicate_rows": int(df.duplicated().sum()),
-        "columns": columns, "correlations": pairs,
+        "rows": len(df),
+        "column_count": len(columns),
+        "duplicate_rows": int(df.duplicated().sum()),
+        "columns": columns,
+        "correlations": pairs,
     }
 
 
 def source(name: str, size: int, generation: str) -> dict:
     return {
-        "bucket": "csv-insights-input", "name": name, "generation": generation, "size": size,
-        "content_type": "text/csv", "md5_hash": None,
+        "bucket": "csv-insights-input",
+        "name": name,
+        "generation": generation,
+        "size": size,
+        "content_type": "text/csv",
+        "md5_hash": None,
         "sha256": "9b1d3e2f4a5c6b7d8e9f00112233445566778899aabbccddeeff001122334455",
     }
 
@@ -224,12 +261,23 @@ def message(run_id: str, steps: list[dict], analyst: dict, **extra) -> dict:
         "source": source("incoming/2024/sales.csv", (HERE / "sales.csv").stat().st_size, "1732439702113456"),
         "status": "succeeded",
         "dataset": {
-            "name": "sales", "rows": len(df), "columns": list(df.columns),
-            "column_types": {c["name"]: c["type"] for c in profile(df)["columns"]}, "loader_code": LOADER,
+            "name": "sales",
+            "rows": len(df),
+            "columns": list(df.columns),
+            "column_types": {c["name"]: c["type"] for c in profile(df)["columns"]},
+            "loader_code": LOADER,
         },
         "artifacts_prefix": f"gs://csv-insights-reports/reports/sales-1f0e2d3c/{run_id}/",
-        "profile": profile(df), "steps": steps, "insights": [], "alerts": [], "analyst": analyst,
-        "error": None, "warnings": [], "timings": {}, "created_at": CREATED, "schema_version": 1,
+        "profile": profile(df),
+        "steps": steps,
+        "insights": [],
+        "alerts": [],
+        "analyst": analyst,
+        "error": None,
+        "warnings": [],
+        "timings": {},
+        "created_at": CREATED,
+        "schema_version": 1,
     }
     base.update(extra)
     return base
@@ -240,10 +288,22 @@ def main() -> None:
     local = message(
         RUN_ID,
         run_cells(LOCAL_STEPS, data),
-        {"kind": "local", "model": None, "usage": {
-            "prompt_tokens": 0, "output_tokens": 0, "tool_use_prompt_tokens": 0, "thoughts_tokens": 0,
-            "total_tokens": 0, "turns": 0, "code_cells": 5, "failed_cells": 0, "latency_s": 2.84,
-            "turn_latencies_s": []}},
+        {
+            "kind": "local",
+            "model": None,
+            "usage": {
+                "prompt_tokens": 0,
+                "output_tokens": 0,
+                "tool_use_prompt_tokens": 0,
+                "thoughts_tokens": 0,
+                "total_tokens": 0,
+                "turns": 0,
+                "code_cells": 5,
+                "failed_cells": 0,
+                "latency_s": 2.84,
+                "turn_latencies_s": [],
+            },
+        },
         insights=[
             "Monthly revenue grew from 2,317.75 in January to 5,019.25 in December (+116.6%).",
             "Gadget brings 53.8% of all revenue (25,230 of 46,922.75).",
@@ -259,19 +319,57 @@ def main() -> None:
     gemini = message(
         GEMINI_RUN_ID,
         run_cells(GEMINI_STEPS, data),
-        {"kind": "gemini", "model": "gemini-3.8-flash", "usage": {
-            "prompt_tokens": 18234, "output_tokens": 2311, "tool_use_prompt_tokens": 6120, "thoughts_tokens": 1450,
-            "total_tokens": 28115, "turns": 3, "code_cells": 4, "failed_cells": 1, "latency_s": 41.7,
-            "turn_latencies_s": [17.2, 15.9, 8.6]}},
-        insights=["**West** leads revenue with 14,470.25, ahead of South (11,657.75).", "A single 400-unit Widget order (5,000) makes November the strongest month."],
+        {
+            "kind": "gemini",
+            "model": "gemini-3.8-flash",
+            "usage": {
+                "prompt_tokens": 18234,
+                "output_tokens": 2311,
+                "tool_use_prompt_tokens": 6120,
+                "thoughts_tokens": 1450,
+                "total_tokens": 28115,
+                "turns": 3,
+                "code_cells": 4,
+                "failed_cells": 1,
+                "latency_s": 41.7,
+                "turn_latencies_s": [17.2, 15.9, 8.6],
+            },
+        },
+        insights=[
+            "**West** leads revenue with 14,470.25, ahead of South (11,657.75).",
+            "A single 400-unit Widget order (5,000) makes November the strongest month.",
+        ],
         alerts=[
-            {"rule": "missing_values", "severity": "warning", "dataset": "sales", "run_id": GEMINI_RUN_ID,
-             "message": "units is 2.8% missing (threshold 1%)", "metric": "missing_share", "value": 0.028,
-             "threshold": 0.01, "offenders": ["units"], "report_uri": None, "repeat": False,
-             "created_at": CREATED, "schema_version": 1},
-            {"rule": "outliers", "severity": "critical", "dataset": "sales", "run_id": GEMINI_RUN_ID,
-             "message": "revenue has 1 outlier above 3,332.62", "metric": "outliers", "value": 1, "threshold": 0,
-             "offenders": ["revenue"], "report_uri": None, "repeat": True, "created_at": CREATED, "schema_version": 1},
+            {
+                "rule": "missing_values",
+                "severity": "warning",
+                "dataset": "sales",
+                "run_id": GEMINI_RUN_ID,
+                "message": "units is 2.8% missing (threshold 1%)",
+                "metric": "missing_share",
+                "value": 0.028,
+                "threshold": 0.01,
+                "offenders": ["units"],
+                "report_uri": None,
+                "repeat": False,
+                "created_at": CREATED,
+                "schema_version": 1,
+            },
+            {
+                "rule": "outliers",
+                "severity": "critical",
+                "dataset": "sales",
+                "run_id": GEMINI_RUN_ID,
+                "message": "revenue has 1 outlier above 3,332.62",
+                "metric": "outliers",
+                "value": 1,
+                "threshold": 0,
+                "offenders": ["revenue"],
+                "report_uri": None,
+                "repeat": True,
+                "created_at": CREATED,
+                "schema_version": 1,
+            },
         ],
         warnings=["Gemini saw a representative sample of 36 of 36 rows."],
         timings={"read_s": 0.011, "profile_s": 0.04, "analysis_s": 41.7, "total_s": 42.3},
@@ -279,28 +377,57 @@ def main() -> None:
     failed_limit = {
         "run_id": "0c1d2e3f40516273",
         "source": source("exports/huge.csv", 734_003_200, "1732439800000001"),
-        "status": "failed", "dataset": {"name": "huge", "rows": None, "columns": None, "column_types": {}},
+        "status": "failed",
+        "dataset": {"name": "huge", "rows": None, "columns": None, "column_types": {}},
         "artifacts_prefix": "gs://csv-insights-reports/reports/huge-5a6b7c8d/0c1d2e3f40516273/",
-        "profile": None, "steps": [], "insights": [], "alerts": [], "analyst": None,
-        "error": {"code": "limit_exceeded", "message": "The file is 700.0 MiB; the limit is 512.0 MiB (MAX_FILE_BYTES).",
-                  "permanent": True},
-        "warnings": [], "timings": {"read_s": 0.002, "total_s": 0.004}, "created_at": CREATED, "schema_version": 1,
+        "profile": None,
+        "steps": [],
+        "insights": [],
+        "alerts": [],
+        "analyst": None,
+        "error": {
+            "code": "limit_exceeded",
+            "message": "The file is 700.0 MiB; the limit is 512.0 MiB (MAX_FILE_BYTES).",
+            "permanent": True,
+        },
+        "warnings": [],
+        "timings": {"read_s": 0.002, "total_s": 0.004},
+        "created_at": CREATED,
+        "schema_version": 1,
     }
-    failed_csv = dict(failed_limit, run_id="7a6b5c4d3e2f1001", source=source("incoming/broken.csv", 1234, "17324398"),
-                      dataset={"name": "broken", "rows": None, "columns": None, "column_types": {}},
-                      artifacts_prefix="gs://csv-insights-reports/reports/broken-0badc0de/7a6b5c4d3e2f1001/",
-                      error={"code": "invalid_csv", "permanent": True,
-                             "message": "Line 3 has 5 fields, expected 3.\nTraceback (most recent call last):\n"
-                                        "  File \"/srv/shared/csv_reader.py\", line 88, in read_csv\nValueError: x"})
-    failed_transient = dict(failed_limit, run_id="5e5e5e5e5e5e5e5e",
-                            artifacts_prefix="gs://csv-insights-reports/reports/sales-1f0e2d3c/5e5e5e5e5e5e5e5e/",
-                            source=source("incoming/sales.csv", 2048, "1732439900000002"),
-                            dataset={"name": "sales", "rows": 36, "columns": 6, "column_types": {}},
-                            analyst={"kind": "gemini", "model": "gemini-3.8-flash", "usage": None},
-                            error={"code": "transient_error", "permanent": False,
-                                   "message": "Gemini answered 503 UNAVAILABLE three times within the retry budget."})
-    for name, msg in [("sales_succeeded", local), ("gemini_succeeded", gemini), ("failed_limit", failed_limit),
-                      ("failed_invalid_csv", failed_csv), ("failed_transient", failed_transient)]:
+    failed_csv = dict(
+        failed_limit,
+        run_id="7a6b5c4d3e2f1001",
+        source=source("incoming/broken.csv", 1234, "17324398"),
+        dataset={"name": "broken", "rows": None, "columns": None, "column_types": {}},
+        artifacts_prefix="gs://csv-insights-reports/reports/broken-0badc0de/7a6b5c4d3e2f1001/",
+        error={
+            "code": "invalid_csv",
+            "permanent": True,
+            "message": "Line 3 has 5 fields, expected 3.\nTraceback (most recent call last):\n"
+            '  File "/srv/shared/csv_reader.py", line 88, in read_csv\nValueError: x',
+        },
+    )
+    failed_transient = dict(
+        failed_limit,
+        run_id="5e5e5e5e5e5e5e5e",
+        artifacts_prefix="gs://csv-insights-reports/reports/sales-1f0e2d3c/5e5e5e5e5e5e5e5e/",
+        source=source("incoming/sales.csv", 2048, "1732439900000002"),
+        dataset={"name": "sales", "rows": 36, "columns": 6, "column_types": {}},
+        analyst={"kind": "gemini", "model": "gemini-3.8-flash", "usage": None},
+        error={
+            "code": "transient_error",
+            "permanent": False,
+            "message": "Gemini answered 503 UNAVAILABLE three times within the retry budget.",
+        },
+    )
+    for name, msg in [
+        ("sales_succeeded", local),
+        ("gemini_succeeded", gemini),
+        ("failed_limit", failed_limit),
+        ("failed_invalid_csv", failed_csv),
+        ("failed_transient", failed_transient),
+    ]:
         (HERE / f"{name}.json").write_text(json.dumps(msg, indent=2, ensure_ascii=False) + "\n")
 
 
