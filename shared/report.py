@@ -156,12 +156,8 @@ def _summary(message: ResultMessage, cells: list[Cell]) -> str:
         + (f" in {fmt.seconds(analysis_s)}" if analysis_s is not None else "")
         + "."
     )
-    notes = []
-    if message.warnings:
-        notes.append(f"{len(message.warnings)} warning{'s' if len(message.warnings) != 1 else ''}")
-    if message.alerts:
-        notes.append(f"{len(message.alerts)} alert{'s' if len(message.alerts) != 1 else ''}")
-    tail = f" See {' and '.join(notes)} below." if notes else ""
+    count = len(message.warnings)
+    tail = f" See {count} warning{'s' if count != 1 else ''} below." if count else ""
     return " ".join(x for x in (first, second, ran) if x) + tail
 
 
