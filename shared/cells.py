@@ -44,18 +44,3 @@ def cells_of(steps: list[dict[str, Any]]) -> list[Cell]:
                 current.images.append(part)
     return cells
 
-
-def cell_of_part(steps: list[dict[str, Any]]) -> dict[int, int]:
-    """Map ``id(part)`` of every code/result/image part to the number of the cell it belongs to."""
-    owner: dict[int, int] = {}
-    number = 0
-    for step in steps:
-        in_cell = False
-        for part in step.get("parts", []):
-            kind = part.get("kind")
-            if kind == "code":
-                number += 1
-                in_cell = True
-            if kind in {"code", "result", "image"} and in_cell:
-                owner[id(part)] = number
-    return owner
