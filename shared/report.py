@@ -73,10 +73,9 @@ def chart_paths(message: ResultMessage) -> dict[str, str]:
 
 def render_latest(message: ResultMessage, report_rel_path: str) -> str:
     """``reports/<dataset>/latest.md``: a short page pointing at the newest run's report."""
-    dataset = message.dataset.get("name") or _file_name(message)
     status = "succeeded" if message.succeeded else "failed"
     lines = [
-        md.heading(1, f"Latest report: {dataset}"),
+        md.heading(1, f"Latest report: {_file_name(message)}"),
         f"The newest analysis of {md.escape(message.source.uri)} {status} "
         f"({fmt.timestamp(message.created_at)}, run {md.code_span(message.run_id)}).",
         f"**{md.link('Open the report', report_rel_path)}**",
