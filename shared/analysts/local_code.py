@@ -105,6 +105,9 @@ def make_plan(profile: Profile, frame: pd.DataFrame | None) -> Plan:
                 plan.time, plan.time_kind, plan.freq = c.name, "month", "M"
                 break
 
+    if plan.time in plan.categories:  # a month-name column is the time axis, not a category
+        plan.categories.remove(plan.time)
+        categories = plan.categories
     singles = [c.name for c in profile.columns if c.type == "identifier"]
     singles += [c.name for c in profile.columns if c.type in ("categorical", "text") and c.name not in singles]
     if plan.time:
