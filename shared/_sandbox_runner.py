@@ -81,7 +81,11 @@ def isolate_network() -> str:
         uid, gid = os.getuid(), os.getgid()
         if libc.unshare(CLONE_NEWUSER | CLONE_NEWNET) == 0:
             # Map our own ids so files keep their owner; setgroups must be denied before gid_map.
-            for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
+            for name, text in (
+                ("setgroups", "deny"),
+                ("uid_map", f"{uid} {uid} 1"),
+                ("gid_map", f"{gid} {gid} 1"),
+            ):
                 try:
                     with open(f"/proc/self/{name}", "w") as fh:
                         fh.write(text)
@@ -109,7 +113,7 @@ def drop_root() -> str | None:
             for entry in needed:
                 os.listdir(entry)
             os._exit(0)
-        except BaseException:
+        except BaseException:  # noqa: BLE001 - any failure means "stay root"; the fork must never return
             os._exit(1)
     _, status = os.waitpid(pid, 0)
     if os.waitstatus_to_exitcode(status) != 0:
@@ -149,8 +153,16 @@ def install_guard(workdir: str) -> None:
             read_roots.add(os.path.realpath(entry))
     write_root = os.path.realpath(workdir)
     devices = {"/dev/null", "/dev/urandom", "/dev/random"}
-    blocked_prefixes = ("socket.", "subprocess.", "os.exec", "os.spawn", "os.posix_spawn", "os.fork",
-                        "os.system", "pty.")
+    blocked_prefixes = (
+        "socket.",
+        "subprocess.",
+        "os.exec",
+        "os.spawn",
+        "os.posix_spawn",
+        "os.fork",
+        "os.system",
+        "pty.",
+    )
 
     def inside(path: str, roots) -> bool:
         return any(path == root or path.startswith(root.rstrip("/") + "/") for root in roots)
@@ -158,8 +170,21 @@ def install_guard(workdir: str) -> None:
     def hook(event: str, args: tuple) -> None:
         if event.startswith(blocked_prefixes) and event not in ("socket.gethostname", "socket.getaddrinfo"):
             raise PermissionError(f"blocked by the sandbox: {event}")
-        if event in ("open", "os.listdir", "os.scandir", "os.chdir", "os.remove", "os.rename", "os.mkdir",
-                     "os.rmdir", "shutil.rmtree", "os.symlink", "os.link", "os.chmod", "os.chown"):
+        if event in (
+            "open",
+            "os.listdir",
+            "os.scandir",
+            "os.chdir",
+            "os.remove",
+            "os.rename",
+            "os.mkdir",
+            "os.rmdir",
+            "shutil.rmtree",
+            "os.symlink",
+            "os.link",
+            "os.chmod",
+            "os.chown",
+        ):
             path = args[0] if args else None
             if isinstance(path, int) or path is None:
                 return
@@ -170,9 +195,13 @@ def install_guard(workdir: str) -> None:
             writing = event != "open" or _open_writes(args)
             if event in ("os.listdir", "os.scandir") or not writing:
                 if not inside(real, read_roots):
-                    raise PermissionError(f"blocked by the sandbox: reading {path!r} outside the working directory")
+                    raise PermissionError(
+                        f"blocked by the sandbox: reading {path!r} outside the working directory"
+                    )
             elif not inside(real, (write_root,)):
-                raise PermissionError(f"blocked by the sandbox: writing {path!r} outside the working directory")
+                raise PermissionError(
+                    f"blocked by the sandbox: writing {path!r} outside the working directory"
+                )
 
     sys.addaudithook(hook)
 
@@ -220,7 +249,7 @@ def run_cell(code: str, namespace: dict, cfg: dict) -> dict:
     sys.stdout = sys.stderr = out
     outcome, error = "ok", None
     try:
-        exec(compile(code, "<cell>", "exec"), namespace)
+        exec(compile(code, "<cell>", "exec"), namespace)  # noqa: S102 - running the cell is the point
     except BaseException as err:  # noqa: BLE001 - a cell may raise anything, even SystemExit
         outcome, error = "failed", short_error(err)
         tb = traceback.format_exception(type(err), err, err.__traceback__)

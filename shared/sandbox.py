@@ -99,7 +99,9 @@ def clean_environment(workdir: str) -> dict[str, str]:
     }
 
 
-def run_cells(cells: list[str], files: dict[str, bytes], limits: SandboxLimits | None = None) -> list[CellResult]:
+def run_cells(
+    cells: list[str], files: dict[str, bytes], limits: SandboxLimits | None = None
+) -> list[CellResult]:
     """Run ``cells`` in order in one fresh sandboxed interpreter whose working directory holds ``files``.
 
     Returns one result per cell. Never raises for anything the code does; raises OSError only when the
@@ -225,15 +227,22 @@ class _Session:
         remaining = self._remaining()
         if remaining <= 0:
             self._stop()
-            return self._not_run(f"not run: the sandbox's total time of {self.limits.total_timeout_s:g} s was used up")
+            return self._not_run(
+                f"not run: the sandbox's total time of {self.limits.total_timeout_s:g} s was used up"
+            )
         timeout = min(self.limits.cell_timeout_s, remaining)
         began = time.monotonic()
         self._send({"code": code})
         answer, problem = self._receive(timeout)
         duration = time.monotonic() - began
         if answer is None:
-            return CellResult(Outcome.DEADLINE_EXCEEDED if problem and problem.startswith("timed out") else Outcome.FAILED,
-                              "", error=problem, duration_s=duration, isolation=self.isolation)
+            return CellResult(
+                Outcome.DEADLINE_EXCEEDED if problem and problem.startswith("timed out") else Outcome.FAILED,
+                "",
+                error=problem,
+                duration_s=duration,
+                isolation=self.isolation,
+            )
         return self._parse_answer(answer, duration)
 
     def _parse_answer(self, answer: dict, duration: float) -> CellResult:
@@ -248,8 +257,14 @@ class _Session:
                 images.append((png, str(title)[:200] if title else None))
         outcome = Outcome.OK if answer.get("outcome") == "ok" else Outcome.FAILED
         error = answer.get("error")
-        return CellResult(outcome, str(answer.get("output") or ""), images,
-                          error=str(error) if error else None, duration_s=duration, isolation=self.isolation)
+        return CellResult(
+            outcome,
+            str(answer.get("output") or ""),
+            images,
+            error=str(error) if error else None,
+            duration_s=duration,
+            isolation=self.isolation,
+        )
 
     def _send(self, obj: dict) -> None:
         assert self.proc is not None and self.proc.stdin is not None

@@ -26,11 +26,23 @@ def frame_from_csv(data: bytes | str | Path) -> pd.DataFrame:
     return frame
 
 
-def request_for(frame: pd.DataFrame, name: str = "data.csv", questions: str | None = None,
-                sampled: bool = False) -> AnalysisRequest:
+def request_for(
+    frame: pd.DataFrame, name: str = "data.csv", questions: str | None = None, sampled: bool = False
+) -> AnalysisRequest:
     """An AnalysisRequest as the pipeline would build it, for a DataFrame."""
     data_csv = frame.to_csv(index=False, date_format="%Y-%m-%d").encode()
-    table = Table(frame=frame, dialect=Dialect(encoding="utf-8", delimiter=","), raw_bytes=len(data_csv),
-                  sha256=hashlib.sha256(data_csv).hexdigest())
-    return AnalysisRequest(dataset=Path(name).stem, source_name=name, table=table, profile=compute_profile(table),
-                           data_csv=data_csv, questions=questions, sampled=sampled)
+    table = Table(
+        frame=frame,
+        dialect=Dialect(encoding="utf-8", delimiter=","),
+        raw_bytes=len(data_csv),
+        sha256=hashlib.sha256(data_csv).hexdigest(),
+    )
+    return AnalysisRequest(
+        dataset=Path(name).stem,
+        source_name=name,
+        table=table,
+        profile=compute_profile(table),
+        data_csv=data_csv,
+        questions=questions,
+        sampled=sampled,
+    )

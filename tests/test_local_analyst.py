@@ -49,19 +49,24 @@ def assert_clean_run(analysis) -> None:
 
 @pytest.fixture(scope="module")
 def sales():
-    return pd.read_csv(SAMPLES / "sales.csv", parse_dates=["date"]), analyze(frame_from_csv(SAMPLES / "sales.csv"),
-                                                                            name="sales.csv")
+    return pd.read_csv(SAMPLES / "sales.csv", parse_dates=["date"]), analyze(
+        frame_from_csv(SAMPLES / "sales.csv"), name="sales.csv"
+    )
 
 
 @pytest.fixture(scope="module")
 def servers():
-    return pd.read_csv(SAMPLES / "servers.csv"), analyze(frame_from_csv(SAMPLES / "servers.csv"), name="servers.csv")
+    return pd.read_csv(SAMPLES / "servers.csv"), analyze(
+        frame_from_csv(SAMPLES / "servers.csv"), name="servers.csv"
+    )
 
 
 @pytest.fixture(scope="module")
 def monthly():
-    return (pd.read_csv(SAMPLES / "monthly_revenue.csv"),
-            analyze(frame_from_csv(SAMPLES / "monthly_revenue.csv"), name="monthly_revenue.csv"))
+    return (
+        pd.read_csv(SAMPLES / "monthly_revenue.csv"),
+        analyze(frame_from_csv(SAMPLES / "monthly_revenue.csv"), name="monthly_revenue.csv"),
+    )
 
 
 def test_sales_report_gives_total_revenue_per_product(sales):
@@ -84,8 +89,12 @@ def test_sales_report_gives_mean_daily_quantity_and_daily_growth_per_product(sal
     sentence = sentence_with(analysis.insights, "Day-over-day growth", "revenue")
     for product in growth.columns:
         for day, value in growth[product].dropna().items():
-            assert f"{day:%Y-%m-%d} {value:+.1f}%".replace("-", "−").replace(f"{day:%Y−%m−%d}", f"{day:%Y-%m-%d}") \
+            assert (
+                f"{day:%Y-%m-%d} {value:+.1f}%".replace("-", "−").replace(
+                    f"{day:%Y−%m−%d}", f"{day:%Y-%m-%d}"
+                )
                 in sentence
+            )
 
 
 def test_sales_report_has_the_grouped_bar_chart_and_line_chart(sales):
@@ -93,7 +102,9 @@ def test_sales_report_has_the_grouped_bar_chart_and_line_chart(sales):
     titles = [p.title for p in analysis.parts() if p.kind is PartKind.IMAGE]
     assert "Totals by product" in titles
     assert "revenue per day with a least-squares trend line" in titles
-    assert any(t.startswith("Distribution") for t in titles) and any(t.startswith("Box plots") for t in titles)
+    assert any(t.startswith("Distribution") for t in titles) and any(
+        t.startswith("Box plots") for t in titles
+    )
 
 
 def test_server_report_ranks_servers_by_each_metric(servers):
@@ -179,10 +190,16 @@ def test_hostile_column_names_do_not_break_or_inject_code():
     assert_clean_run(analysis)
     for code in (p.code for p in analysis.parts() if p.kind is PartKind.CODE):
         tree = ast.parse(code)
-        strings = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
-        calls = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+        strings = {
+            n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)
+        }
+        calls = {
+            n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+        }
         assert "__import__" not in calls
-        imports = {a.name for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom)) for a in n.names}
+        imports = {
+            a.name for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom)) for a in n.names
+        }
         assert imports <= {"json", "numpy", "pandas", "matplotlib.pyplot", "FuncFormatter"}
         assert not any("system" in getattr(n, "attr", "") for n in ast.walk(tree))
         if "NUMERIC = " in code:
@@ -198,10 +215,18 @@ def test_hostile_column_names_do_not_break_or_inject_code():
     [
         pd.DataFrame({"city": ["Oslo", "Lima", "Oslo", "Pune"], "note": ["a b", "c d", "e f", "g h"]}),
         pd.DataFrame({"date": pd.to_datetime(["2025-03-01"]), "shop": ["A"], "sales": [10.0]}),
-        pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0, 5.0], "empty": [np.nan] * 5, "blank": [None] * 5,
-                      "y": [2.0, 1.0, 4.0, 3.0, 5.0], "z": [5.0, 3.0, 4.0, 1.0, 2.0]}),
-        pd.DataFrame({"item": [f"item-{i % 500}" for i in range(1500)],
-                      "amount": np.arange(1500, dtype=float) % 97}),
+        pd.DataFrame(
+            {
+                "x": [1.0, 2.0, 3.0, 4.0, 5.0],
+                "empty": [np.nan] * 5,
+                "blank": [None] * 5,
+                "y": [2.0, 1.0, 4.0, 3.0, 5.0],
+                "z": [5.0, 3.0, 4.0, 1.0, 2.0],
+            }
+        ),
+        pd.DataFrame(
+            {"item": [f"item-{i % 500}" for i in range(1500)], "amount": np.arange(1500, dtype=float) % 97}
+        ),
         pd.DataFrame({"flag": [True, False, True, True], "v": [1.0, 2.0, 3.0, 4.0]}),
     ],
     ids=["no-numeric", "single-row", "all-missing-columns", "many-categories", "boolean"],
@@ -233,7 +258,9 @@ def test_a_failing_cell_is_named_in_warnings_and_the_rest_goes_on(monkeypatch):
     analysis = analyze(pd.read_csv(SAMPLES / "servers.csv"))
     assert analysis.succeeded
     assert analysis.usage.failed_cells == 1
-    assert analysis.warnings == ["The local analyst's cell 'broken cell' failed: ZeroDivisionError: division by zero."]
+    assert analysis.warnings == [
+        "The local analyst's cell 'broken cell' failed: ZeroDivisionError: division by zero."
+    ]
     sentence_with(analysis.insights, "Highest avg_response")
 
 
@@ -242,7 +269,9 @@ def test_a_hung_cell_is_cut_off_and_the_later_cells_still_run(monkeypatch):
 
     def with_hung_cell(plan, mark):
         cells = original(plan, mark)
-        return cells[:2] + [Cell("statistics", "hung cell", "Never ends.", "while True:\n    pass")] + cells[2:]
+        return (
+            cells[:2] + [Cell("statistics", "hung cell", "Never ends.", "while True:\n    pass")] + cells[2:]
+        )
 
     monkeypatch.setattr(local_module, "build_cells", with_hung_cell)
     analyst = LocalAnalyst(Settings(), SandboxLimits(cell_timeout_s=6, total_timeout_s=90))

@@ -68,8 +68,11 @@ def test_an_infinite_loop_is_stopped_at_the_cell_deadline_and_later_cells_are_no
 
 
 def test_the_total_time_budget_stops_the_run():
-    results = run_cells(["import time; time.sleep(1.2)", "time.sleep(1.2)", "print('late')"], {},
-                        SandboxLimits(cell_timeout_s=5, total_timeout_s=2))
+    results = run_cells(
+        ["import time; time.sleep(1.2)", "time.sleep(1.2)", "print('late')"],
+        {},
+        SandboxLimits(cell_timeout_s=5, total_timeout_s=2),
+    )
     assert results[0].outcome is Outcome.OK
     assert results[1].outcome is Outcome.DEADLINE_EXCEEDED
     assert results[2].error.startswith("not run")
@@ -83,7 +86,9 @@ def test_a_10_gb_allocation_fails_inside_the_cell_and_the_sandbox_goes_on():
 
 def test_writing_a_huge_file_stops_at_the_file_size_limit():
     code = "with open('big.bin', 'wb') as fh:\n    for _ in range(100):\n        fh.write(b'0' * 1024 * 1024)"
-    results = run_cells([code, "import os; print(os.path.getsize('big.bin'))"], {}, SandboxLimits(file_size_mb=8))
+    results = run_cells(
+        [code, "import os; print(os.path.getsize('big.bin'))"], {}, SandboxLimits(file_size_mb=8)
+    )
     assert results[0].outcome is Outcome.FAILED
     assert results[0].error == "exceeded the file-size limit"
     assert int(results[1].output) <= 8 * 1024 * 1024
@@ -113,7 +118,11 @@ def test_reading_the_repository_or_writing_outside_the_working_directory_is_refu
     repo_file = Path(__file__).resolve()
     outside = tmp_path / "planted.txt"
     results = run_cells(
-        [f"open({str(repo_file)!r}).read()", f"open({str(outside)!r}, 'w').write('x')", "import os; os.listdir('/')"],
+        [
+            f"open({str(repo_file)!r}).read()",
+            f"open({str(outside)!r}, 'w').write('x')",
+            "import os; os.listdir('/')",
+        ],
         {},
         FAST,
     )
@@ -141,7 +150,9 @@ def test_the_network_namespace_itself_cuts_loopback_where_the_os_allows():
         "except OSError as err:\n"
         "    print(kind, '|', err.errno)\n"
     )
-    out = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, timeout=20).stdout
+    out = subprocess.run(
+        [sys.executable, "-I", "-c", code], check=False, capture_output=True, text=True, timeout=20
+    ).stdout
     kind, _, errno_text = out.partition(" | ")
     if not kind.startswith("network namespace"):
         pytest.skip(f"this machine does not allow network namespaces: {out!r}")
@@ -178,7 +189,9 @@ def test_marked_result_lines_survive_the_output_cap():
     assert "[output truncated:" in result.output and len(result.output) < 700
 
 
-@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv"), reason="needs root and setpriv to become nobody")
+@pytest.mark.skipif(
+    os.geteuid() != 0 or not shutil.which("setpriv"), reason="needs root and setpriv to become nobody"
+)
 def test_an_unprivileged_user_gets_the_network_namespace_through_a_user_namespace():
     code = (
         "import os, runpy, socket\n"
@@ -188,8 +201,14 @@ def test_an_unprivileged_user_gets_the_network_namespace_through_a_user_namespac
         "except OSError as err:\n"
         "    print(os.getuid(), kind, '|', err.errno)\n"
     )
-    out = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-I", "-c",
-                          code], capture_output=True, text=True, timeout=20, cwd="/").stdout
+    out = subprocess.run(
+        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-I", "-c", code],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=20,
+        cwd="/",
+    ).stdout
     if "user namespace" not in out:
         pytest.skip(f"user namespaces are not available to unprivileged users here: {out!r}")
     assert out.startswith("65534 ") and out.strip().endswith("| 101")

@@ -58,19 +58,35 @@ class LocalAnalyst:
         for cell, result in zip(cells, results):
             parsed.update(_parse_marks(result.output, mark))
             if result.outcome is not Outcome.OK:
-                warnings.append(f"The local analyst's cell '{cell.name}' failed: {result.error or 'no reason given'}.")
+                warnings.append(
+                    f"The local analyst's cell '{cell.name}' failed: {result.error or 'no reason given'}."
+                )
         insights = write_insights(parsed)
 
         steps = self._steps(request, cells, results, mark, insights)
         failed = sum(1 for r in results if r.outcome is not Outcome.OK)
-        usage = Usage(turns=0, code_cells=len(cells), failed_cells=failed,
-                      latency_s=round(time.monotonic() - began, 3))
+        usage = Usage(
+            turns=0, code_cells=len(cells), failed_cells=failed, latency_s=round(time.monotonic() - began, 3)
+        )
         # Useful = the data loaded and the summary ran; everything else is a bonus.
         succeeded = len(results) >= 2 and all(r.outcome is Outcome.OK for r in results[:2])
-        log.info("local analysis finished", extra={"cells": len(cells), "failed_cells": failed,
-                                                   "isolation": results[0].isolation if results else ()})
-        return Analysis(analyst=self.kind, model=None, steps=steps, insights=insights, usage=usage,
-                        succeeded=succeeded, warnings=warnings)
+        log.info(
+            "local analysis finished",
+            extra={
+                "cells": len(cells),
+                "failed_cells": failed,
+                "isolation": results[0].isolation if results else (),
+            },
+        )
+        return Analysis(
+            analyst=self.kind,
+            model=None,
+            steps=steps,
+            insights=insights,
+            usage=usage,
+            succeeded=succeeded,
+            warnings=warnings,
+        )
 
     def _run(self, cells: list[Cell], data_csv: bytes, limits: SandboxLimits) -> list[CellResult]:
         """Run every cell; if the sandbox stopped (a timeout kills it), run the rest once more, load first."""
@@ -83,14 +99,23 @@ class LocalAnalyst:
                 results[stopped:] = again[1:]
         return results
 
-    def _steps(self, request: AnalysisRequest, cells: list[Cell], results: list[CellResult], mark: str,
-               insights: list[str]) -> list[Step]:
+    def _steps(
+        self,
+        request: AnalysisRequest,
+        cells: list[Cell],
+        results: list[CellResult],
+        mark: str,
+        insights: list[str],
+    ) -> list[Step]:
         statistics = Step("statistics", "Statistics")
         charts = Step("charts", "Charts")
         if request.sampled:
-            statistics.parts.append(Part.of_text(
-                f"The table has {request.profile.rows:,} rows; these numbers come from a representative sample "
-                "of them (data.csv holds the sample), so totals are the sample's totals."))
+            statistics.parts.append(
+                Part.of_text(
+                    f"The table has {request.profile.rows:,} rows; these numbers come from a representative sample "
+                    "of them (data.csv holds the sample), so totals are the sample's totals."
+                )
+            )
         for cell, result in zip(cells, results):
             step = statistics if cell.step == "statistics" else charts
             step.parts.append(Part.of_text(cell.text))
@@ -105,8 +130,15 @@ class LocalAnalyst:
             charts.parts.append(Part.of_text("No chart applies to these columns."))
 
         lines = "\n".join(f"- {s}" for s in insights) if insights else "- No insight could be computed."
-        insight_step = Step("insights", "Insights", [Part.of_text(
-            "Written from the numbers the cells above printed (no language model):\n\n" + lines)])
+        insight_step = Step(
+            "insights",
+            "Insights",
+            [
+                Part.of_text(
+                    "Written from the numbers the cells above printed (no language model):\n\n" + lines
+                )
+            ],
+        )
         steps = [statistics, charts, insight_step]
         if request.questions:
             steps.append(Step("questions", "Your questions", [Part.of_text(QUESTIONS_ANSWER)]))
@@ -118,7 +150,7 @@ def _parse_marks(output: str, mark: str) -> dict[str, Any]:
     for line in output.splitlines():
         if line.startswith(mark + " "):
             try:
-                item = json.loads(line[len(mark) + 1:], parse_constant=lambda _: None)
+                item = json.loads(line[len(mark) + 1 :], parse_constant=lambda _: None)
             except ValueError:
                 continue
             if isinstance(item, dict) and "key" in item:
@@ -138,4 +170,6 @@ def _finite(value: Any) -> Any:
 
 def _strip_marks(output: str, mark: str) -> str:
     """The cell's output for people: the machine lines are the analyst's, not the reader's."""
-    return "".join(line for line in output.splitlines(keepends=True) if not line.startswith(mark + " ")).rstrip()
+    return "".join(
+        line for line in output.splitlines(keepends=True) if not line.startswith(mark + " ")
+    ).rstrip()

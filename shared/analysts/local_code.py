@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from textwrap import dedent
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -40,8 +39,16 @@ FREQUENCIES = {
     "Q": ("quarter", "quarter-over-quarter", "%Y Q%q"),
     "Y": ("year", "year-over-year", "%Y"),
 }
-_GRANULARITY_FREQ = {"second": "h", "minute": "h", "hour": "h", "day": "D", "week": "W", "month": "M",
-                     "quarter": "Q", "year": "Y"}
+_GRANULARITY_FREQ = {
+    "second": "h",
+    "minute": "h",
+    "hour": "h",
+    "day": "D",
+    "week": "W",
+    "month": "M",
+    "quarter": "Q",
+    "year": "Y",
+}
 _FREQ_DAYS = {"h": 1 / 24, "D": 1, "W": 7, "M": 30.44, "Q": 91.3, "Y": 365.25}
 
 
@@ -86,9 +93,12 @@ def is_month_column(values: pd.Series) -> bool:
 def make_plan(profile: Profile, frame: pd.DataFrame | None) -> Plan:
     """Choose the columns for each analysis from the profile (and the frame, for month names/uniqueness)."""
     numeric = [c.name for c in profile.of_type("numeric") if c.count > 0][:MAX_NUMERIC]
-    numeric += [c.name for c in profile.of_type("numeric") if c.count == 0][: max(0, MAX_NUMERIC - len(numeric))]
+    numeric += [c.name for c in profile.of_type("numeric") if c.count == 0][
+        : max(0, MAX_NUMERIC - len(numeric))
+    ]
     categories = [
-        c.name for c in profile.columns
+        c.name
+        for c in profile.columns
         if c.type in ("categorical", "boolean") and 2 <= c.distinct <= MAX_GROUPS
     ][:MAX_CATEGORIES]
     datetimes = [c.name for c in profile.of_type("datetime")]
@@ -98,10 +108,18 @@ def make_plan(profile: Profile, frame: pd.DataFrame | None) -> Plan:
     usable_dt = [c for c in profile.of_type("datetime") if c.count >= 2 and c.distinct >= 2]
     if usable_dt:
         col = usable_dt[0]
-        plan.time, plan.time_kind, plan.freq = col.name, "datetime", _choose_freq(col.granularity, col.start, col.end)
+        plan.time, plan.time_kind, plan.freq = (
+            col.name,
+            "datetime",
+            _choose_freq(col.granularity, col.start, col.end),
+        )
     elif frame is not None:
         for c in profile.columns:
-            if c.type in ("categorical", "text", "identifier") and c.name in frame and is_month_column(frame[c.name]):
+            if (
+                c.type in ("categorical", "text", "identifier")
+                and c.name in frame
+                and is_month_column(frame[c.name])
+            ):
                 plan.time, plan.time_kind, plan.freq = c.name, "month", "M"
                 break
 
@@ -109,14 +127,20 @@ def make_plan(profile: Profile, frame: pd.DataFrame | None) -> Plan:
         plan.categories.remove(plan.time)
         categories = plan.categories
     singles = [c.name for c in profile.columns if c.type == "identifier"]
-    singles += [c.name for c in profile.columns if c.type in ("categorical", "text") and c.name not in singles]
+    singles += [
+        c.name for c in profile.columns if c.type in ("categorical", "text") and c.name not in singles
+    ]
     if plan.time:
         singles.append(plan.time)
     plan.label_candidates = [[name] for name in singles[:6]]
     if plan.time and categories:
         plan.label_candidates += [[plan.time, cat] for cat in categories[:2]]
-    plan.rank_chart = (not categories and plan.time is None and 2 <= profile.rows <= 40
-                       and any(c.type == "identifier" for c in profile.columns))
+    plan.rank_chart = (
+        not categories
+        and plan.time is None
+        and 2 <= profile.rows <= 40
+        and any(c.type == "identifier" for c in profile.columns)
+    )
     cats_any = [c.name for c in profile.columns if c.type in ("categorical", "boolean") and c.distinct >= 1]
     plan.first_category = cats_any[0] if cats_any else None
     return plan
@@ -239,12 +263,16 @@ def clean(series):
 
 print(f"Loaded {{len(df):,}} rows and {{len(df.columns):,}} columns.")
 '''
-    return Cell("statistics", "loading the data", "Load `data.csv` with pandas, using the column types of the profile.",
-                code.strip() + "\n")
+    return Cell(
+        "statistics",
+        "loading the data",
+        "Load `data.csv` with pandas, using the column types of the profile.",
+        code.strip() + "\n",
+    )
 
 
 def _summary_cell(plan: Plan) -> Cell:
-    code = '''
+    code = """
 summary = {"rows": len(df), "columns": len(df.columns), "numeric": {}, "missing": {}, "top": {}}
 if NUMERIC:
     stats = df[NUMERIC].describe().T
@@ -266,14 +294,18 @@ for column in df.columns:
     print(f"Most frequent values of {column} ({df[column].nunique():,} distinct):")
     print(counts.to_string(max_rows=60))
 emit("summary", summary)
-'''
-    return Cell("statistics", "summary statistics",
-                "Summary statistics of every numeric column (count, mean, spread, quartiles, sum), missing values "
-                "and the most frequent values of the other columns.", code.strip() + "\n")
+"""
+    return Cell(
+        "statistics",
+        "summary statistics",
+        "Summary statistics of every numeric column (count, mean, spread, quartiles, sum), missing values "
+        "and the most frequent values of the other columns.",
+        code.strip() + "\n",
+    )
 
 
 def _groups_cell(plan: Plan) -> Cell:
-    code = '''
+    code = """
 groups = {}
 for category in CATEGORIES:
     grouped = df.groupby(category)[NUMERIC]
@@ -290,10 +322,14 @@ for category in CATEGORIES:
         for metric in NUMERIC
     }
 emit("groups", groups)
-'''
-    return Cell("statistics", "totals by category",
-                "Totals, means and shares of each numeric column for each value of the low-cardinality "
-                "categorical columns.", code.strip() + "\n")
+"""
+    return Cell(
+        "statistics",
+        "totals by category",
+        "Totals, means and shares of each numeric column for each value of the low-cardinality "
+        "categorical columns.",
+        code.strip() + "\n",
+    )
 
 
 def _time_cell(plan: Plan) -> Cell:
@@ -306,9 +342,12 @@ def _time_cell(plan: Plan) -> Cell:
         label_of = f"p.start_time.strftime({fmt!r})" if plan.freq == "W" else f"p.strftime({fmt!r})"
         names = f"period_names = [{label_of} for p in totals.index]"
         prefix = ""
-    partial = ("len(totals) > 1 and df[TIME].max() < totals.index[-1].end_time.floor('D')"
-               if plan.time_kind == "datetime" else "False")
-    code = f'''
+    partial = (
+        "len(totals) > 1 and df[TIME].max() < totals.index[-1].end_time.floor('D')"
+        if plan.time_kind == "datetime"
+        else "False"
+    )
+    code = f"""
 {prefix}totals = df.groupby(period)[NUMERIC].sum(min_count=1).sort_index()
 {names}
 # The last period is incomplete when the data stop before its end (e.g. a month with 10 days of data).
@@ -367,15 +406,19 @@ if CATEGORIES:
     emit("time_by_category", {{"category": str(category), "unit": {unit!r}, "periods": period_names,
                                "partial_last": bool(partial_last),
                                "metrics": per_category}})
-'''
-    return Cell("statistics", "time series",
-                f"Totals per {unit} of each numeric column along `{chart_label(plan.time, 60)}`, "
-                f"{plan.growth_phrase} growth and a least-squares trend"
-                + (", also per category." if plan.categories else "."), code.strip() + "\n")
+"""
+    return Cell(
+        "statistics",
+        "time series",
+        f"Totals per {unit} of each numeric column along `{chart_label(plan.time, 60)}`, "
+        f"{plan.growth_phrase} growth and a least-squares trend"
+        + (", also per category." if plan.categories else "."),
+        code.strip() + "\n",
+    )
 
 
 def _rank_cell() -> Cell:
-    code = '''
+    code = """
 ranks = {}
 n = min(3, max(1, len(df) // 2))
 for metric in NUMERIC:
@@ -388,12 +431,14 @@ for metric in NUMERIC:
     ranks[str(metric)] = {"top": [[str(k), float(v)] for k, v in top.items()],
                           "bottom": [[str(k), float(v)] for k, v in bottom.items()]}
 emit("ranks", ranks)
-'''
-    return Cell("statistics", "rankings", "The highest and lowest rows by each numeric column.", code.strip() + "\n")
+"""
+    return Cell(
+        "statistics", "rankings", "The highest and lowest rows by each numeric column.", code.strip() + "\n"
+    )
 
 
 def _outlier_cell() -> Cell:
-    code = '''
+    code = """
 outliers = {}
 for metric in NUMERIC:
     values = pd.Series(df[metric].to_numpy(), index=row_name.to_numpy()).dropna()
@@ -408,14 +453,17 @@ for metric in NUMERIC:
     outliers[str(metric)] = {"low": float(low), "high": float(high), "count": int(len(outside)),
                              "rows": [[str(k), float(v)] for k, v in outside.head(5).items()]}
 emit("outliers", outliers)
-'''
-    return Cell("statistics", "IQR outliers",
-                "Outliers by the IQR rule (outside Q1 − 1.5·IQR … Q3 + 1.5·IQR), naming the outlying rows.",
-                code.strip() + "\n")
+"""
+    return Cell(
+        "statistics",
+        "IQR outliers",
+        "Outliers by the IQR rule (outside Q1 − 1.5·IQR … Q3 + 1.5·IQR), naming the outlying rows.",
+        code.strip() + "\n",
+    )
 
 
 def _corr_cell() -> Cell:
-    code = '''
+    code = """
 corr = df[NUMERIC].corr()
 print(corr.to_string(max_rows=60))
 pairs = []
@@ -428,22 +476,26 @@ pairs.sort(key=lambda pair: -abs(pair[2]))
 print()
 print("Strongest pairs:", "; ".join(f"{a} ~ {b}: r = {r:+.2f}" for a, b, r in pairs[:5]) or "none")
 emit("correlations", pairs[:10])
-'''
-    return Cell("statistics", "correlations", "Pearson correlations between the numeric columns, strongest pairs first.",
-                code.strip() + "\n")
+"""
+    return Cell(
+        "statistics",
+        "correlations",
+        "Pearson correlations between the numeric columns, strongest pairs first.",
+        code.strip() + "\n",
+    )
 
 
 def _grid(var: str) -> str:
-    return f'''n = len({var})
+    return f"""n = len({var})
 ncols = min(3, n)
 nrows = -(-n // ncols)
 fig, axes = plt.subplots(nrows, ncols, figsize=(4.6 * ncols, 3.6 * nrows), squeeze=False)
 for ax in axes.flat[n:]:
-    ax.set_visible(False)'''
+    ax.set_visible(False)"""
 
 
 def _hist_cell() -> Cell:
-    code = f'''
+    code = f"""
 columns = [c for c in NUMERIC[:{MAX_CHART_NUMERIC}] if df[c].notna().any()]
 labels = {{c: label(c) for c in columns}}
 if columns:
@@ -459,13 +511,17 @@ if columns:
         ax.tick_params(axis="x", labelrotation=30)
     fig.suptitle("Distribution of each numeric column")
     fig.tight_layout()
-'''
-    return Cell("charts", "histograms", "Histograms: how the values of each numeric column are distributed.",
-                code.strip() + "\n")
+"""
+    return Cell(
+        "charts",
+        "histograms",
+        "Histograms: how the values of each numeric column are distributed.",
+        code.strip() + "\n",
+    )
 
 
 def _box_cell() -> Cell:
-    code = f'''
+    code = f"""
 columns = [c for c in NUMERIC[:{MAX_CHART_NUMERIC}] if df[c].notna().any()]
 labels = {{c: label(c) for c in columns}}
 if columns:
@@ -479,14 +535,18 @@ if columns:
         ax.yaxis.set_major_formatter(NUMBER)
     fig.suptitle("Box plots (whiskers at 1.5 × IQR, points beyond are outliers)")
     fig.tight_layout()
-'''
-    return Cell("charts", "box plots", "Box plots: median, quartiles and outliers of each numeric column.",
-                code.strip() + "\n")
+"""
+    return Cell(
+        "charts",
+        "box plots",
+        "Box plots: median, quartiles and outliers of each numeric column.",
+        code.strip() + "\n",
+    )
 
 
 def _line_cell(plan: Plan) -> Cell:
     unit = plan.unit
-    code = f'''
+    code = f"""
 x = np.arange(len(totals))
 step = max(1, -(-len(x) // 12))
 for metric in NUMERIC[:{MAX_TREND_METRICS}]:
@@ -513,13 +573,17 @@ for metric in NUMERIC[:{MAX_TREND_METRICS}]:
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small")
     fig.tight_layout()
-'''
-    return Cell("charts", "time-series lines", f"Line chart of each numeric column per {unit} with its fitted "
-                "least-squares trend line.", code.strip() + "\n")
+"""
+    return Cell(
+        "charts",
+        "time-series lines",
+        f"Line chart of each numeric column per {unit} with its fitted least-squares trend line.",
+        code.strip() + "\n",
+    )
 
 
 def _bar_cell(plan: Plan) -> Cell:
-    code = f'''
+    code = """
 metrics = [m for m in NUMERIC[:3] if df[m].notna().any()]
 for category in CATEGORIES[:2]:
     if not metrics:
@@ -531,30 +595,34 @@ for category in CATEGORIES[:2]:
         values = df.groupby(category)[metric].sum().sort_values().tail(15)
         names = [label(v, 25) for v in values.index]
         bars = ax.barh(names, values.to_numpy(dtype=float), color="#55A868")
-        ax.bar_label(bars, labels=[f"{{v:,.0f}}" if abs(v) >= 100 else f"{{v:,.3g}}" for v in values], padding=3,
+        ax.bar_label(bars, labels=[f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.3g}" for v in values], padding=3,
                      fontsize="small")
         metric_name = label(metric, 40)
-        ax.set_title(f"Total {{metric_name}} by {{cat_name}}")
-        ax.set_xlabel(f"Total {{metric_name}}")
+        ax.set_title(f"Total {metric_name} by {cat_name}")
+        ax.set_xlabel(f"Total {metric_name}")
         ax.set_ylabel(cat_name)
         ax.xaxis.set_major_formatter(NUMBER)
         ax.margins(x=0.2)
-    fig.suptitle(f"Totals by {{cat_name}}")
+    fig.suptitle(f"Totals by {cat_name}")
     fig.tight_layout()
-'''
-    return Cell("charts", "grouped totals", "Bar charts of the totals of each numeric column by category.",
-                code.strip() + "\n")
+"""
+    return Cell(
+        "charts",
+        "grouped totals",
+        "Bar charts of the totals of each numeric column by category.",
+        code.strip() + "\n",
+    )
 
 
 def _ranking_bar_cell() -> Cell:
-    code = f'''
+    code = """
 metrics = [m for m in NUMERIC[:3] if df[m].notna().any()]
 if metrics:
     fig, axes = plt.subplots(1, len(metrics), figsize=(4.8 * len(metrics), 0.4 * len(df) + 2.4), squeeze=False)
     for ax, metric in zip(axes.flat, metrics):
         values = pd.Series(df[metric].to_numpy(), index=row_name.to_numpy()).dropna().sort_values()
         bars = ax.barh([label(v, 25) for v in values.index], values.to_numpy(dtype=float), color="#8172B2")
-        ax.bar_label(bars, labels=[f"{{v:,.0f}}" if abs(v) >= 100 else f"{{v:,.3g}}" for v in values], padding=3,
+        ax.bar_label(bars, labels=[f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.3g}" for v in values], padding=3,
                      fontsize="small")
         ax.set_title(label(metric))
         ax.set_xlabel(label(metric))
@@ -562,12 +630,14 @@ if metrics:
         ax.margins(x=0.2)
     fig.suptitle("Rows ranked by each numeric column")
     fig.tight_layout()
-'''
-    return Cell("charts", "ranking bars", "Bar charts ranking the rows by each numeric column.", code.strip() + "\n")
+"""
+    return Cell(
+        "charts", "ranking bars", "Bar charts ranking the rows by each numeric column.", code.strip() + "\n"
+    )
 
 
 def _count_bar_cell(plan: Plan) -> Cell:
-    code = f'''
+    code = f"""
 category = {plan.first_category!r}
 counts = df[category].value_counts().head(15).sort_values()
 if not counts.empty:
@@ -580,13 +650,17 @@ if not counts.empty:
     ax.set_xlabel("Rows")
     ax.set_ylabel(cat_name)
     fig.tight_layout()
-'''
-    return Cell("charts", "value counts", "Bar chart of the most frequent values (there are no numeric columns).",
-                code.strip() + "\n")
+"""
+    return Cell(
+        "charts",
+        "value counts",
+        "Bar chart of the most frequent values (there are no numeric columns).",
+        code.strip() + "\n",
+    )
 
 
 def _heatmap_cell() -> Cell:
-    code = '''
+    code = """
 matrix = df[NUMERIC].corr()
 names = [label(c, 25) for c in matrix.columns]
 size = max(5.0, 0.7 * len(names) + 2.5)
@@ -603,9 +677,13 @@ if len(names) <= 10:
 fig.colorbar(image, ax=ax, label="Pearson r")
 ax.set_title("Correlation between numeric columns")
 fig.tight_layout()
-'''
-    return Cell("charts", "correlation heatmap", "Heatmap of the correlations between the numeric columns.",
-                code.strip() + "\n")
+"""
+    return Cell(
+        "charts",
+        "correlation heatmap",
+        "Heatmap of the correlations between the numeric columns.",
+        code.strip() + "\n",
+    )
 
 
 def nice_number(value: float) -> str:

@@ -12,8 +12,14 @@ from typing import Any
 from shared.analysts.local_code import nice_number as num
 
 MAX_INSIGHTS = 6
-_PHRASES = {"day": "Day-over-day", "week": "Week-over-week", "month": "Month-over-month", "hour": "Hour-over-hour",
-            "quarter": "Quarter-over-quarter", "year": "Year-over-year"}
+_PHRASES = {
+    "day": "Day-over-day",
+    "week": "Week-over-week",
+    "month": "Month-over-month",
+    "hour": "Hour-over-hour",
+    "quarter": "Quarter-over-quarter",
+    "year": "Year-over-year",
+}
 
 
 def write_insights(results: dict[str, Any]) -> list[str]:
@@ -55,15 +61,20 @@ def _groups(groups: dict | None) -> list[str]:
     """One sentence per categorical: totals and shares of the two metrics with the largest totals."""
     sentences = []
     for category, metrics in (groups or {}).items():
-        ranked = sorted(metrics.items(), key=lambda item: -abs(sum(v for v in item[1]["total"].values() if v) or 0))
+        ranked = sorted(
+            metrics.items(), key=lambda item: -abs(sum(v for v in item[1]["total"].values() if v) or 0)
+        )
         pieces = []
         for metric, stats in ranked[:2]:
-            totals = sorted(((k, v) for k, v in stats["total"].items() if v is not None), key=lambda kv: -kv[1])
+            totals = sorted(
+                ((k, v) for k, v in stats["total"].items() if v is not None), key=lambda kv: -kv[1]
+            )
             if len(totals) < 2:
                 continue
             shares = stats.get("share") or {}
             listed = ", ".join(
-                f"{clean_text(k, 30)} {num(v)}" + (f" ({pct(shares.get(k), False)})" if shares.get(k) is not None else "")
+                f"{clean_text(k, 30)} {num(v)}"
+                + (f" ({pct(shares.get(k), False)})" if shares.get(k) is not None else "")
                 for k, v in totals[:6]
             )
             more = f" and {len(totals) - 6} more" if len(totals) > 6 else ""
@@ -117,22 +128,30 @@ def _time(time: dict | None, by_category: dict | None) -> tuple[list[str], list[
         for metric in names[:2]:
             means = [(k, v) for k, v in metrics[metric]["mean"].items() if v is not None]
             if means:
-                pieces.append(f"{clean_text(metric)} " + ", ".join(f"{clean_text(k, 30)} {num(v)}" for k, v in means[:6]))
+                pieces.append(
+                    f"{clean_text(metric)} "
+                    + ", ".join(f"{clean_text(k, 30)} {num(v)}" for k, v in means[:6])
+                )
         if pieces:
             other.append(f"Mean per {unit} by {category}: " + "; ".join(pieces) + ".")
         metric = names[-1] if len(names) > 1 else names[0]
         growth = metrics[metric]["growth"]
         partial = bool(by_category.get("partial_last"))
-        parts = [f"{clean_text(k, 30)}: {_growth_list(v, periods, partial)}" for k, v in list(growth.items())[:4]
-                 if _series(v, periods[:-1] if partial else periods)]
+        parts = [
+            f"{clean_text(k, 30)}: {_growth_list(v, periods, partial)}"
+            for k, v in list(growth.items())[:4]
+            if _series(v, periods[:-1] if partial else periods)
+        ]
         if parts:
             phrase = _PHRASES.get(unit, "Period-over-period")
             other.append(f"{phrase} growth of {clean_text(metric)} by {category}: " + "; ".join(parts) + ".")
     elif time.get("growth"):
         metric = next(iter(time["growth"]))
         if _series(time["growth"][metric], periods):
-            other.append(f"{_PHRASES.get(unit, 'Period-over-period')} growth of {clean_text(metric)}: "
-                         f"{_growth_list(time['growth'][metric], periods, bool(time.get('partial_last')))}.")
+            other.append(
+                f"{_PHRASES.get(unit, 'Period-over-period')} growth of {clean_text(metric)}: "
+                f"{_growth_list(time['growth'][metric], periods, bool(time.get('partial_last')))}."
+            )
     return trend_sentences, other
 
 
@@ -153,7 +172,9 @@ def _correlations(pairs: list | None) -> list[str]:
         return []
     if abs(pairs[0][2]) < 0.3:
         a, b, r = pairs[0]
-        return [f"No notable correlations: the strongest pair, {clean_text(a)} and {clean_text(b)}, has r = {_r(r)}."]
+        return [
+            f"No notable correlations: the strongest pair, {clean_text(a)} and {clean_text(b)}, has r = {_r(r)}."
+        ]
     listed = ", ".join(f"{clean_text(a)} and {clean_text(b)} (r = {_r(r)})" for a, b, r in pairs[:3])
     strength = "strong" if abs(pairs[0][2]) >= 0.7 else "moderate" if abs(pairs[0][2]) >= 0.4 else "weak"
     return [f"The strongest correlations are {listed}; the top pair is {strength}."]
@@ -174,7 +195,9 @@ def _outliers(outliers: dict | None) -> list[str]:
     parts = []
     for metric, o in found[:3]:
         named = ", ".join(f"{clean_text(k, 30)} ({num(v)})" for k, v in o["rows"][:3])
-        parts.append(f"{clean_text(metric)} has {num(o['count'])} (outside {num(o['low'])} to {num(o['high'])}): {named}")
+        parts.append(
+            f"{clean_text(metric)} has {num(o['count'])} (outside {num(o['low'])} to {num(o['high'])}): {named}"
+        )
     return ["IQR outliers: " + "; ".join(parts) + "."]
 
 
@@ -191,21 +214,30 @@ def _summary(summary: dict | None) -> list[str]:
         elif stats.get("min") == stats.get("max"):
             sentences.append(f"{clean_text(column)} is {num(stats['min'])} in every row.")
         else:
-            sentences.append(f"Values of {clean_text(column)} range from {num(stats['min'])} to {num(stats['max'])}, with a mean "
-                             f"of {num(stats['mean'])} and a median of {num(stats['50%'])}.")
+            sentences.append(
+                f"Values of {clean_text(column)} range from {num(stats['min'])} to {num(stats['max'])}, with a mean "
+                f"of {num(stats['mean'])} and a median of {num(stats['50%'])}."
+            )
     for column, top in list(summary.get("top", {}).items())[:2]:
         if top and summary["rows"] and top[0][1] > 1:
             value, count = top[0]
-            sentences.append(f"The most frequent {clean_text(column)} is {clean_text(value, 40)} "
-                             f"({_count(count, 'row')}, {pct(count / summary['rows'] * 100, False)}).")
+            sentences.append(
+                f"The most frequent {clean_text(column)} is {clean_text(value, 40)} "
+                f"({_count(count, 'row')}, {pct(count / summary['rows'] * 100, False)})."
+            )
     missing = summary.get("missing", {})
     empty = [c for c, n in missing.items() if n == rows and rows]
     partly = sorted(((c, n) for c, n in missing.items() if c not in empty), key=lambda cn: -cn[1])
     if empty:
-        sentences.append(f"{', '.join(clean_text(c) for c in empty[:3])} {'is' if len(empty) == 1 else 'are'} entirely empty.")
+        sentences.append(
+            f"{', '.join(clean_text(c) for c in empty[:3])} {'is' if len(empty) == 1 else 'are'} entirely empty."
+        )
     if partly:
-        sentences.append("Missing values: " + ", ".join(
-            f"{clean_text(c)} {num(n)} ({pct(n / rows * 100, False)})" for c, n in partly[:4]) + ".")
+        sentences.append(
+            "Missing values: "
+            + ", ".join(f"{clean_text(c)} {num(n)} ({pct(n / rows * 100, False)})" for c, n in partly[:4])
+            + "."
+        )
     elif not empty and rows:
         sentences.append("No values are missing.")
     return sentences
