@@ -281,3 +281,19 @@ def test_a_hung_cell_is_cut_off_and_the_later_cells_still_run(monkeypatch):
     assert all(p.outcome is Outcome.OK for p in results[3:])
     assert analysis.usage.failed_cells == 1 and "hung cell" in analysis.warnings[0]
     sentence_with(analysis.insights, "Highest avg_response")
+
+
+def test_insight_numbers_come_from_the_executed_output(monkeypatch):
+    """Change a number in what the sandbox printed: the sentence follows it (nothing is recomputed)."""
+    real_run = local_module.run_cells
+
+    def doctored(cells, files, limits):
+        results = real_run(cells, files, limits)
+        for result in results:
+            result.output = result.output.replace('"Widget A": 24600.0', '"Widget A": 11111.0')
+        return results
+
+    monkeypatch.setattr(local_module, "run_cells", doctored)
+    analysis = analyze(frame_from_csv(SAMPLES / "sales.csv"))
+    sentence = sentence_with(analysis.insights, "Totals by product")
+    assert "Widget A 11,111" in sentence and "24,600" not in sentence

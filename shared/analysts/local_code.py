@@ -65,6 +65,7 @@ class Plan:
     freq: str | None = None  # key of FREQUENCIES ("M" for month names)
     label_candidates: list[list[str]] = field(default_factory=list)
     first_category: str | None = None  # for counts when there is nothing numeric
+    top_category: str | None = None  # many distinct, repeating values: only its largest groups
     rank_chart: bool = False  # few named rows and no categories: a bar chart per metric ranks them
 
     @property
@@ -135,6 +136,16 @@ def make_plan(profile: Profile, frame: pd.DataFrame | None) -> Plan:
     plan.label_candidates = [[name] for name in singles[:6]]
     if plan.time and categories:
         plan.label_candidates += [[plan.time, cat] for cat in categories[:2]]
+    plan.top_category = next(
+        (
+            c.name
+            for c in profile.columns
+            if c.type in ("categorical", "text", "identifier")
+            and c.name != plan.time
+            and MAX_GROUPS < c.distinct <= 0.5 * c.count
+        ),
+        None,
+    )
     plan.rank_chart = (
         not categories
         and plan.time is None
@@ -175,6 +186,8 @@ def build_cells(plan: Plan, mark: str) -> list[Cell]:
     cells = [_load_cell(plan, mark), _summary_cell(plan)]
     if plan.numeric and plan.categories:
         cells.append(_groups_cell(plan))
+    if plan.numeric and plan.top_category:
+        cells.append(_top_groups_cell(plan))
     if plan.time and plan.numeric:
         cells.append(_time_cell(plan))
     if plan.numeric:
@@ -328,6 +341,30 @@ emit("groups", groups)
         "totals by category",
         "Totals, means and shares of each numeric column for each value of the low-cardinality "
         "categorical columns.",
+        code.strip() + "\n",
+    )
+
+
+def _top_groups_cell(plan: Plan) -> Cell:
+    code = f"""
+category = {plan.top_category!r}
+metrics = NUMERIC[:2]
+totals = df.groupby(category)[metrics].sum()
+top = {{}}
+for metric in metrics:
+    largest = totals[metric].nlargest(10)
+    shares = largest / totals[metric].sum() * 100
+    print(f"Largest {{category}} by total {{metric}} (top 10 of {{len(totals):,}}):")
+    print(pd.DataFrame({{"total": largest, "share %": shares}}).to_string())
+    print()
+    top[str(metric)] = {{"total": clean(largest), "share": clean(shares)}}
+emit("top_groups", {{"category": str(category), "distinct": int(len(totals)), "metrics": top}})
+"""
+    return Cell(
+        "statistics",
+        "largest groups",
+        f"The largest of the {chart_label(plan.top_category, 60)} values by total, for the first numeric columns "
+        "(the column has too many distinct values to list them all).",
         code.strip() + "\n",
     )
 

@@ -24,7 +24,7 @@ _PHRASES = {
 
 def write_insights(results: dict[str, Any]) -> list[str]:
     """3–6 specific sentences, most informative first, from the cells' parsed results."""
-    groups = _groups(results.get("groups"))
+    groups = _groups(results.get("groups")) + _top_groups(results.get("top_groups"))
     trend, timeline = _time(results.get("time"), results.get("time_by_category"))
     ranks = _ranks(results.get("ranks"))
     correlations = _correlations(results.get("correlations"))
@@ -82,6 +82,25 @@ def _groups(groups: dict | None) -> list[str]:
         if pieces:
             sentences.append(f"Totals by {clean_text(category)}: " + "; ".join(pieces) + ".")
     return sentences
+
+
+def _top_groups(top: dict | None) -> list[str]:
+    if not top:
+        return []
+    category = clean_text(top["category"])
+    for metric, stats in top["metrics"].items():
+        totals = [(k, v) for k, v in stats["total"].items() if v is not None][:5]
+        if totals:
+            shares = stats.get("share") or {}
+            listed = ", ".join(
+                f"{clean_text(k, 30)} {num(v)}"
+                + (f" ({pct(shares[k], False)})" if shares.get(k) is not None else "")
+                for k, v in totals
+            )
+            return [
+                f"Largest {category} by total {clean_text(metric)} (of {num(top['distinct'])}): {listed}."
+            ]
+    return []
 
 
 def _series(values: list, periods: list[str]) -> list[tuple[str, float]]:
