@@ -297,3 +297,37 @@ def test_insight_numbers_come_from_the_executed_output(monkeypatch):
     analysis = analyze(frame_from_csv(SAMPLES / "sales.csv"))
     sentence = sentence_with(analysis.insights, "Totals by product")
     assert "Widget A 11,111" in sentence and "24,600" not in sentence
+
+
+def test_measurements_are_averaged_by_group_and_calendar_numbers_are_not_metrics():
+    """Penguins (a real third-party CSV): body mass per species is a mean, and the year column is no metric."""
+    import palmerpenguins
+
+    path = Path(palmerpenguins.__file__).parent / "data" / "penguins.csv"
+    df = pd.read_csv(path)
+    analysis = analyze(frame_from_csv(path), name="penguins.csv")
+    assert_clean_run(analysis)
+    sentence = sentence_with(analysis.insights, "Means by species", "body_mass_g")
+    for species, mean in df.groupby("species")["body_mass_g"].mean().items():
+        assert f"{species} {mean:,.0f}" in sentence
+    assert not any("year" in s and ("Totals" in s or "Highest year" in s) for s in analysis.insights)
+    code = "\n".join(p.code for p in analysis.parts() if p.kind is PartKind.CODE)
+    assert "'year'" not in code.split("CATEGORIES")[0].split("NUMERIC = ")[1]
+
+
+def test_a_weak_fit_is_not_called_a_trend():
+    rng = np.random.default_rng(7)
+    frame = pd.DataFrame(
+        {
+            "day": pd.date_range("2025-01-01", periods=40, freq="D"),
+            "visits": rng.integers(90, 110, 40).astype(float),
+        }
+    )
+    analysis = analyze(frame)
+    assert_clean_run(analysis)
+    y = frame["visits"].to_numpy()
+    slope, intercept = np.polyfit(np.arange(40), y, 1)
+    r2 = 1 - ((y - (slope * np.arange(40) + intercept)) ** 2).sum() / ((y - y.mean()) ** 2).sum()
+    assert r2 < 0.3  # the data are noise around 100
+    assert not any("least-squares trend" in s for s in analysis.insights)
+    sentence_with(analysis.insights, "No clear linear trend in visits per day", f"R² {r2:.2f}")

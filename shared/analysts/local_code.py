@@ -52,11 +52,44 @@ _GRANULARITY_FREQ = {
 _FREQ_DAYS = {"h": 1 / 24, "D": 1, "W": 7, "M": 30.44, "Q": 91.3, "Y": 365.25}
 
 
+# Names of measurements whose sum means nothing (temperatures, prices, rates, sizes): grouped and per
+# period they are averaged; everything else (amounts, counts, quantities) is summed.
+_INTENSIVE = re.compile(
+    r"(^|_)(temp\w*|prices?|rates?|ratio|pct|percent\w*|share|avg|average|mean|median|min|max|score|rating|age|"
+    r"length\w*|depth|width|height|weight|mass|lat|latitude|lon|lng|longitude|speed|response\w*|latency|p\d\d|"
+    r"index|grade|level|prob\w*|humidity|pressure|wind|mm|cm|kg|g|km|margin|bmi|duration|time)(_|$)"
+)
+# Whole-number columns named for a calendar unit are labels of time, not quantities.
+_CALENDAR = re.compile(r"(^|_)(year|yr|month|week|day|quarter|hour|fiscal_year)$")
+
+
+def _words(name: str) -> str:
+    """customerAvgPrice / 'Avg Price' -> customer_avg_price"""
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", str(name))
+    return re.sub(r"[^0-9a-z]+", "_", spaced.lower()).strip("_")
+
+
+def is_additive(name: str) -> bool:
+    """True when totals of the column mean something (revenue, quantity); False for measurements."""
+    return not _INTENSIVE.search(_words(name))
+
+
+def _is_calendar_number(name: str, frame: pd.DataFrame | None) -> bool:
+    if not _CALENDAR.search(_words(name)) or frame is None or name not in frame:
+        return False
+    values = frame[name].dropna()
+    try:
+        return bool(len(values)) and bool((values.astype(float) % 1 == 0).all())
+    except (TypeError, ValueError):
+        return False
+
+
 @dataclass
 class Plan:
     """What the dataset's shape allows: the columns each analysis uses."""
 
     numeric: list[str]
+    additive: list[str]  # numeric columns that are summed by group/period; the others are averaged
     categories: list[str]  # low-cardinality categoricals/booleans, for group-bys
     datetimes: list[str]  # parsed with parse_dates
     strings: list[str]  # read as text, never guessed numeric
@@ -65,6 +98,7 @@ class Plan:
     freq: str | None = None  # key of FREQUENCIES ("M" for month names)
     label_candidates: list[list[str]] = field(default_factory=list)
     first_category: str | None = None  # for counts when there is nothing numeric
+    coarsened: bool = False  # periods are coarser than the data's granularity
     top_category: str | None = None  # many distinct, repeating values: only its largest groups
     rank_chart: bool = False  # few named rows and no categories: a bar chart per metric ranks them
 
@@ -93,10 +127,9 @@ def is_month_column(values: pd.Series) -> bool:
 
 def make_plan(profile: Profile, frame: pd.DataFrame | None) -> Plan:
     """Choose the columns for each analysis from the profile (and the frame, for month names/uniqueness)."""
-    numeric = [c.name for c in profile.of_type("numeric") if c.count > 0][:MAX_NUMERIC]
-    numeric += [c.name for c in profile.of_type("numeric") if c.count == 0][
-        : max(0, MAX_NUMERIC - len(numeric))
-    ]
+    measures = [c for c in profile.of_type("numeric") if not _is_calendar_number(c.name, frame)]
+    numeric = [c.name for c in measures if c.count > 0][:MAX_NUMERIC]
+    numeric += [c.name for c in measures if c.count == 0][: max(0, MAX_NUMERIC - len(numeric))]
     categories = [
         c.name
         for c in profile.columns
@@ -104,7 +137,13 @@ def make_plan(profile: Profile, frame: pd.DataFrame | None) -> Plan:
     ][:MAX_CATEGORIES]
     datetimes = [c.name for c in profile.of_type("datetime")]
     strings = [c.name for c in profile.columns if c.type in ("categorical", "text", "identifier")]
-    plan = Plan(numeric=numeric, categories=categories, datetimes=datetimes, strings=strings)
+    plan = Plan(
+        numeric=numeric,
+        additive=[n for n in numeric if is_additive(n)],
+        categories=categories,
+        datetimes=datetimes,
+        strings=strings,
+    )
 
     usable_dt = [c for c in profile.of_type("datetime") if c.count >= 2 and c.distinct >= 2]
     if usable_dt:
@@ -114,6 +153,8 @@ def make_plan(profile: Profile, frame: pd.DataFrame | None) -> Plan:
             "datetime",
             _choose_freq(col.granularity, col.start, col.end),
         )
+        # Only periods coarser than the data's own step can end incomplete (10 days of a month).
+        plan.coarsened = _GRANULARITY_FREQ.get(col.granularity or "") != plan.freq
     elif frame is not None:
         for c in profile.columns:
             if (
@@ -227,6 +268,8 @@ import pandas as pd
 from matplotlib.ticker import FuncFormatter
 
 NUMERIC = {plan.numeric!r}
+# Summed by group and period; the other numeric columns are measurements and are averaged.
+HOW = {{column: "sum" if column in {plan.additive!r} else "mean" for column in NUMERIC}}
 CATEGORIES = {plan.categories!r}
 TIME = {plan.time!r}
 FREQ = {plan.freq!r}
@@ -323,7 +366,7 @@ groups = {}
 for category in CATEGORIES:
     grouped = df.groupby(category)[NUMERIC]
     totals, means = grouped.sum(), grouped.mean()
-    order = totals[NUMERIC[0]].sort_values(ascending=False).index
+    order = (totals if HOW[NUMERIC[0]] == "sum" else means)[NUMERIC[0]].sort_values(ascending=False).index
     totals, means = totals.loc[order], means.loc[order]
     shares = totals / totals.sum() * 100
     table = pd.concat({"total": totals, "mean": means, "share %": shares}, axis=1)
@@ -331,7 +374,8 @@ for category in CATEGORIES:
     print(table.to_string(max_rows=60))
     print()
     groups[str(category)] = {
-        str(metric): {"total": clean(totals[metric]), "mean": clean(means[metric]), "share": clean(shares[metric])}
+        str(metric): {"total": clean(totals[metric]), "mean": clean(means[metric]), "share": clean(shares[metric]),
+                      "how": HOW[metric]}
         for metric in NUMERIC
     }
 emit("groups", groups)
@@ -349,15 +393,20 @@ def _top_groups_cell(plan: Plan) -> Cell:
     code = f"""
 category = {plan.top_category!r}
 metrics = NUMERIC[:2]
-totals = df.groupby(category)[metrics].sum()
+totals = df.groupby(category)[metrics].agg(HOW)
 top = {{}}
 for metric in metrics:
     largest = totals[metric].nlargest(10)
-    shares = largest / totals[metric].sum() * 100
-    print(f"Largest {{category}} by total {{metric}} (top 10 of {{len(totals):,}}):")
-    print(pd.DataFrame({{"total": largest, "share %": shares}}).to_string())
+    word = "total" if HOW[metric] == "sum" else "mean"
+    print(f"Largest {{category}} by {{word}} {{metric}} (top 10 of {{len(totals):,}}):")
+    if HOW[metric] == "sum":
+        shares = largest / totals[metric].sum() * 100
+        print(pd.DataFrame({{"total": largest, "share %": shares}}).to_string())
+    else:
+        shares = largest * np.nan
+        print(largest.to_string())
     print()
-    top[str(metric)] = {{"total": clean(largest), "share": clean(shares)}}
+    top[str(metric)] = {{"total": clean(largest), "share": clean(shares), "how": HOW[metric]}}
 emit("top_groups", {{"category": str(category), "distinct": int(len(totals)), "metrics": top}})
 """
     return Cell(
@@ -381,11 +430,11 @@ def _time_cell(plan: Plan) -> Cell:
         prefix = ""
     partial = (
         "len(totals) > 1 and df[TIME].max() < totals.index[-1].end_time.floor('D')"
-        if plan.time_kind == "datetime"
+        if plan.time_kind == "datetime" and plan.coarsened
         else "False"
     )
     code = f"""
-{prefix}totals = df.groupby(period)[NUMERIC].sum(min_count=1).sort_index()
+{prefix}totals = df.groupby(period)[NUMERIC].agg(HOW).sort_index()
 {names}
 # The last period is incomplete when the data stop before its end (e.g. a month with 10 days of data).
 partial_last = {partial}
@@ -395,7 +444,8 @@ growth = totals.pct_change() * 100
 growth = growth.replace([np.inf, -np.inf], np.nan)
 shown = totals.copy()
 shown.index = period_names
-print("Totals per {unit}:")
+averaged = ", ".join(str(m) for m in NUMERIC if HOW[m] == "mean")
+print("Per {unit}:", f"sums; means of {{averaged}}" if averaged else "sums")
 print(shown.to_string(max_rows=60))
 print()
 print("Growth per {unit}, %:")
@@ -418,14 +468,14 @@ emit("time", {{
     "column": str(TIME), "unit": {unit!r}, "periods": period_names,
     "totals": {{str(m): list(clean(totals[m].set_axis(period_names)).values()) for m in NUMERIC}},
     "growth": {{str(m): list(clean(growth[m].set_axis(period_names)).values()) for m in NUMERIC}},
-    "trend": trend, "partial_last": bool(partial_last),
+    "trend": trend, "partial_last": bool(partial_last), "how": HOW,
 }})
 
 if CATEGORIES:
     category = CATEGORIES[0]
-    largest = df.groupby(category)[NUMERIC[0]].sum().nlargest(6).index
+    largest = df.groupby(category)[NUMERIC[0]].agg(HOW[NUMERIC[0]]).nlargest(6).index
     subset = df[df[category].isin(largest)]
-    by = subset.groupby([period[subset.index], category])[NUMERIC[:3]].sum(min_count=1).unstack(category)
+    by = subset.groupby([period[subset.index], category])[NUMERIC[:3]].agg({{m: HOW[m] for m in NUMERIC[:3]}}).unstack(category)
     by = by.reindex(totals.index)  # same periods as the totals, even where no large category sold
     by_growth = (by.pct_change() * 100).replace([np.inf, -np.inf], np.nan)
     per_category = {{}}
@@ -592,7 +642,8 @@ for metric in NUMERIC[:{MAX_TREND_METRICS}]:
         continue
     name = label(metric, 40)
     fig, ax = plt.subplots(figsize=(9, 4.8))
-    ax.plot(x, y.to_numpy(dtype=float), marker="o", linewidth=2, color="#4C72B0", label=f"Total {{name}}")
+    ax.plot(x, y.to_numpy(dtype=float), marker="o", linewidth=2, color="#4C72B0",
+            label=f"{{'Total' if HOW[metric] == 'sum' else 'Mean'}} {{name}}")
     if CATEGORIES and by[metric].shape[1] <= 6:
         for value in by[metric].columns:
             ax.plot(x, by[metric][value].to_numpy(dtype=float), marker=".", linewidth=1, alpha=0.8,
@@ -603,7 +654,7 @@ for metric in NUMERIC[:{MAX_TREND_METRICS}]:
                 label=f"Trend: {{fit['slope']:+,.4g}} per {unit}")
     ax.set_title(f"{{name}} per {unit} with a least-squares trend line")
     ax.set_xlabel({chart_label(plan.time, 60)!r})
-    ax.set_ylabel(f"Total {{name}}")
+    ax.set_ylabel(f"{{'Total' if HOW[metric] == 'sum' else 'Mean'}} {{name}}")
     ax.set_xticks(x[::step], [period_names[i] for i in x[::step]],
                   rotation=30 if max(len(s) for s in period_names) > 4 else 0, ha="right" if max(len(s) for s in period_names) > 4 else "center")
     ax.yaxis.set_major_formatter(NUMBER)
@@ -629,24 +680,26 @@ for category in CATEGORIES[:2]:
                              squeeze=False)
     cat_name = label(category, 40)
     for ax, metric in zip(axes.flat, metrics):
-        values = df.groupby(category)[metric].sum().sort_values().tail(15)
+        values = df.groupby(category)[metric].agg(HOW[metric]).sort_values().tail(15)
+        word = "Total" if HOW[metric] == "sum" else "Mean"
         names = [label(v, 25) for v in values.index]
         bars = ax.barh(names, values.to_numpy(dtype=float), color="#55A868")
         ax.bar_label(bars, labels=[f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.3g}" for v in values], padding=3,
                      fontsize="small")
         metric_name = label(metric, 40)
-        ax.set_title(f"Total {metric_name} by {cat_name}")
-        ax.set_xlabel(f"Total {metric_name}")
+        ax.set_title(f"{word} {metric_name} by {cat_name}")
+        ax.set_xlabel(f"{word} {metric_name}")
         ax.set_ylabel(cat_name)
         ax.xaxis.set_major_formatter(NUMBER)
         ax.margins(x=0.2)
-    fig.suptitle(f"Totals by {cat_name}")
+    kinds = {HOW[m] for m in metrics}
+    fig.suptitle(f"{'Totals' if kinds == {'sum'} else 'Means' if kinds == {'mean'} else 'Totals and means'} by {cat_name}")
     fig.tight_layout()
 """
     return Cell(
         "charts",
         "grouped totals",
-        "Bar charts of the totals of each numeric column by category.",
+        "Bar charts of each numeric column by category: totals of amounts, means of measurements.",
         code.strip() + "\n",
     )
 

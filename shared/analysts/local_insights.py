@@ -25,13 +25,13 @@ _PHRASES = {
 def write_insights(results: dict[str, Any]) -> list[str]:
     """3–6 specific sentences, most informative first, from the cells' parsed results."""
     groups = _groups(results.get("groups")) + _top_groups(results.get("top_groups"))
-    trend, timeline = _time(results.get("time"), results.get("time_by_category"))
+    trend, timeline, weak_trend = _time(results.get("time"), results.get("time_by_category"))
     ranks = _ranks(results.get("ranks"))
     correlations = _correlations(results.get("correlations"))
     outliers = _outliers(results.get("outliers"))
     fallback = _summary(results.get("summary"))
     # The leading sentence of each kind first (all of the time series: it carries the most), then the rest.
-    kinds = [groups, trend, timeline, ranks, correlations, outliers, fallback]
+    kinds = [groups, trend, timeline, ranks, correlations, outliers, weak_trend, fallback]
     first = [*groups[:1], *trend, *timeline, *ranks[:1], *correlations, *outliers[:1]]
     rest = [s for kind in kinds for s in kind if s not in first]
     chosen = (first + rest)[:MAX_INSIGHTS]
@@ -58,30 +58,46 @@ def pct(value: float | None, signed: bool = True) -> str:
 
 
 def _groups(groups: dict | None) -> list[str]:
-    """One sentence per categorical: totals and shares of the two metrics with the largest totals."""
+    """One sentence per categorical: totals and shares of amounts, means of measurements (two metrics)."""
     sentences = []
     for category, metrics in (groups or {}).items():
         ranked = sorted(
-            metrics.items(), key=lambda item: -abs(sum(v for v in item[1]["total"].values() if v) or 0)
+            metrics.items(),
+            key=lambda item: (
+                item[1].get("how") != "sum",
+                -abs(sum(v for v in item[1]["total"].values() if v) or 0),
+            ),
         )
-        pieces = []
+        pieces, kinds = [], set()
         for metric, stats in ranked[:2]:
-            totals = sorted(
-                ((k, v) for k, v in stats["total"].items() if v is not None), key=lambda kv: -kv[1]
-            )
-            if len(totals) < 2:
+            summed = stats.get("how", "sum") == "sum"
+            values = stats["total"] if summed else stats["mean"]
+            pairs = sorted(((k, v) for k, v in values.items() if v is not None), key=lambda kv: -kv[1])
+            if len(pairs) < 2:
                 continue
-            shares = stats.get("share") or {}
-            listed = ", ".join(
-                f"{clean_text(k, 30)} {num(v)}"
-                + (f" ({pct(shares.get(k), False)})" if shares.get(k) is not None else "")
-                for k, v in totals[:6]
+            shares = (stats.get("share") or {}) if summed else {}
+            kinds.add("total" if summed else "mean")
+            pieces.append((summed, metric, _listed(pairs, shares)))
+        if not pieces:
+            continue
+        if len(kinds) == 1:
+            head = f"{'Totals' if kinds == {'total'} else 'Means'} by {clean_text(category)}: "
+            body = "; ".join(f"{clean_text(m)} {listed}" for _, m, listed in pieces)
+        else:
+            head = f"By {clean_text(category)}: "
+            body = "; ".join(
+                f"{'total' if s else 'mean'} {clean_text(m)} {listed}" for s, m, listed in pieces
             )
-            more = f" and {len(totals) - 6} more" if len(totals) > 6 else ""
-            pieces.append(f"{clean_text(metric)} {listed}{more}")
-        if pieces:
-            sentences.append(f"Totals by {clean_text(category)}: " + "; ".join(pieces) + ".")
+        sentences.append(head + body + ".")
     return sentences
+
+
+def _listed(pairs: list[tuple[str, float]], shares: dict, limit: int = 6) -> str:
+    text = ", ".join(
+        f"{clean_text(k, 30)} {num(v)}" + (f" ({pct(shares[k], False)})" if shares.get(k) is not None else "")
+        for k, v in pairs[:limit]
+    )
+    return text + (f" and {len(pairs) - limit} more" if len(pairs) > limit else "")
 
 
 def _top_groups(top: dict | None) -> list[str]:
@@ -89,16 +105,12 @@ def _top_groups(top: dict | None) -> list[str]:
         return []
     category = clean_text(top["category"])
     for metric, stats in top["metrics"].items():
-        totals = [(k, v) for k, v in stats["total"].items() if v is not None][:5]
-        if totals:
-            shares = stats.get("share") or {}
-            listed = ", ".join(
-                f"{clean_text(k, 30)} {num(v)}"
-                + (f" ({pct(shares[k], False)})" if shares.get(k) is not None else "")
-                for k, v in totals
-            )
+        pairs = [(k, v) for k, v in stats["total"].items() if v is not None]
+        if pairs:
+            word = "total" if stats.get("how", "sum") == "sum" else "mean"
+            listed = _listed(pairs[:5], stats.get("share") or {}, limit=5)
             return [
-                f"Largest {category} by total {clean_text(metric)} (of {num(top['distinct'])}): {listed}."
+                f"Largest {category} by {word} {clean_text(metric)} (of {num(top['distinct'])}): {listed}."
             ]
     return []
 
@@ -117,12 +129,12 @@ def _growth_list(growth: list, periods: list[str], partial_last: bool = False) -
     return f"{pct(mean)} on average, {pct(pairs[-1][1])} in the latest ({pairs[-1][0]})"
 
 
-def _time(time: dict | None, by_category: dict | None) -> tuple[list[str], list[str]]:
-    """The trend sentence (if any), and the per-category means and growth."""
+def _time(time: dict | None, by_category: dict | None) -> tuple[list[str], list[str], list[str]]:
+    """The trend sentence (if the fit is good), the per-category means and growth, and a weak-trend note."""
     if not time:
-        return [], []
+        return [], [], []
     unit, periods = time["unit"], time["periods"]
-    trend_sentences, other = [], []
+    trend_sentences, other, weak = [], [], []
     for metric, fit in list(time.get("trend", {}).items())[:1]:
         points = _series(time["totals"].get(metric, []), periods)
         if len(points) < 2:
@@ -130,8 +142,14 @@ def _time(time: dict | None, by_category: dict | None) -> tuple[list[str], list[
         (first_p, first_v), (last_p, last_v) = points[0], points[-1]
         change = (last_v - first_v) / abs(first_v) * 100 if first_v else None
         r2 = fit.get("r2")
-        if r2 is None or math.isnan(r2) or (r2 < 0.5 and unit != "month"):
-            continue  # a weak fit is no trend worth a sentence; the chart still shows it
+        if r2 is None or math.isnan(r2) or r2 < 0.3:
+            # A weak fit is no trend: say so, plainly and late (the chart still shows the line).
+            weak.append(
+                f"No clear linear trend in {clean_text(metric)} per {unit} (R² {0 if r2 is None or math.isnan(r2) else r2:.2f}): "
+                f"it went from {num(first_v)} in {first_p} to {num(last_v)} in {last_p}"
+                + (f" ({pct(change)})." if change is not None else ".")
+            )
+            continue
         direction = "rising" if fit["slope"] > 0 else "falling"
         trend_sentences.append(
             f"The least-squares trend of {clean_text(metric)} is {signed(fit['slope'])} per {unit} (R² {r2:.2f}), "
@@ -171,7 +189,7 @@ def _time(time: dict | None, by_category: dict | None) -> tuple[list[str], list[
                 f"{_PHRASES.get(unit, 'Period-over-period')} growth of {clean_text(metric)}: "
                 f"{_growth_list(time['growth'][metric], periods, bool(time.get('partial_last')))}."
             )
-    return trend_sentences, other
+    return trend_sentences, other, weak
 
 
 def _ranks(ranks: dict | None) -> list[str]:
