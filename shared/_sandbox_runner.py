@@ -124,15 +124,34 @@ def drop_root() -> str | None:
     return f"uid {NOBODY}"
 
 
-def set_limits(cfg: dict) -> list[str]:
+def tasks_of_uid(uid: int) -> int:
+    """Threads the uid already runs: RLIMIT_NPROC counts them all, the parent's included."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status") as fh:
+                fields = dict(line.split(":", 1) for line in fh if ":" in line)
+            if int(fields["Uid"].split()[0]) == uid:
+                total += int(fields.get("Threads", "1"))
+        except (OSError, ValueError, KeyError):
+            continue
+    return total
+
+
+def set_limits(cfg: dict, shares_uid: bool) -> list[str]:
+    """Kernel limits for this process and its children. With the parent's uid (not root, not dropped to
+    nobody), RLIMIT_NPROC would also count the parent's threads: allow those on top."""
     applied = []
     mib = 1024 * 1024
+    processes = cfg["processes"] + (tasks_of_uid(os.getuid()) if shares_uid else 0)
     for name, value in (
         ("RLIMIT_AS", cfg["memory_mb"] * mib),
         ("RLIMIT_CPU", cfg["cpu_s"]),
         ("RLIMIT_FSIZE", cfg["file_size_mb"] * mib),
         ("RLIMIT_NOFILE", cfg["open_files"]),
-        ("RLIMIT_NPROC", cfg["processes"]),
+        ("RLIMIT_NPROC", processes),
         ("RLIMIT_CORE", 0),
     ):
         try:
@@ -288,7 +307,13 @@ def main() -> None:
         user = drop_root()
         if user:
             isolation.append(user)
-        isolation.append("limits " + ",".join(n.removeprefix("RLIMIT_") for n in set_limits(cfg)))
+        isolation.append(
+            "limits "
+            + ",".join(
+                n.removeprefix("RLIMIT_")
+                for n in set_limits(cfg, shares_uid=os.getuid() != 0 and user is None)
+            )
+        )
         # A file-size overrun raises OSError(EFBIG) in the cell instead of killing the process.
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         install_guard(workdir)

@@ -9,9 +9,14 @@ pandas and matplotlib import once per file. What contains it:
 - wall time per cell and in total (enforced here: the process group is killed), and kernel limits set
   in the child before any cell runs: RLIMIT_CPU, RLIMIT_AS (memory), RLIMIT_FSIZE, RLIMIT_NOFILE,
   RLIMIT_NPROC, no core dumps; output is capped;
-- no network where the OS allows (a fresh network namespace); as root the child drops to ``nobody``
-  (RLIMIT_NPROC is not enforced for root); an audit hook refuses sockets, new processes and files
-  outside the working directory and the interpreter's folders (Python-level, a second line).
+- no network where the OS allows: a fresh network namespace (as root directly, otherwise inside a new
+  user namespace); where neither is allowed only the audit hook below refuses sockets;
+- as root the child drops to ``nobody`` when ``nobody`` can read the interpreter (RLIMIT_NPROC is not
+  enforced for root, and root-only files go out of reach); otherwise it stays root and says so. With
+  the parent's own non-root uid, RLIMIT_NPROC is raised by the threads that uid already runs;
+- an audit hook (cannot be removed from Python) refuses sockets, new processes, and files outside the
+  working directory and the interpreter's folders. It is a second line: ctypes can get past it, the
+  kernel limits and namespaces above cannot.
 
 The isolation actually in force is reported in every ``CellResult.isolation``.
 
