@@ -149,7 +149,7 @@ class GeminiServer:
                 try:
                     if "error" in item:
                         code, status, message = item["error"]
-                        self._send_error(code, status, message)
+                        self._send_error(code, status, message, item.get("details"))
                     elif recorded.stream:
                         self._send_sse(item["json"])
                     else:
@@ -173,8 +173,11 @@ class GeminiServer:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def _send_error(self, code: int, status: str, message: str) -> None:
-                self._send_json(code, {"error": {"code": code, "message": message, "status": status}})
+            def _send_error(self, code: int, status: str, message: str, details: list | None = None) -> None:
+                error: dict[str, Any] = {"code": code, "message": message, "status": status}
+                if details:
+                    error["details"] = details
+                self._send_json(code, {"error": error})
 
         return Handler
 
@@ -220,5 +223,9 @@ def blocked(reason: str = "PROHIBITED_CONTENT") -> dict[str, Any]:
     return {"json": {"promptFeedback": {"blockReason": reason}, "usageMetadata": usage(output=0)}}
 
 
-def http_error(code_: int, status: str, message: str, delay: float = 0.0) -> dict[str, Any]:
-    return {"error": (code_, status, message), "delay": delay}
+def http_error(code_: int, status: str, message: str, delay: float = 0.0,
+               retry_delay_s: float | None = None) -> dict[str, Any]:
+    item: dict[str, Any] = {"error": (code_, status, message), "delay": delay}
+    if retry_delay_s is not None:
+        item["details"] = [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": f"{retry_delay_s}s"}]
+    return item

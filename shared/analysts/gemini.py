@@ -194,13 +194,17 @@ class GeminiChat:
                 return self.client.models.generate_content(model=self.model, contents=contents, config=config)
             except errors.APIError as err:
                 failure = classify_api_error(err, self.model)
+                hinted = retry_delay_hint(err)
             except Exception as err:  # transport level: the SDK lets httpx/httpx2 errors through
                 failure = classify_transport_error(err)
+                hinted = None
                 if failure is None:
                     raise
             if failure.permanent:
                 raise failure
             delay = min(self.backoff_max_s, self.backoff_initial_s * 2 ** (attempt - 1)) * random.uniform(0.5, 1)
+            if hinted is not None:  # the server's RetryInfo (429 quota errors) beats our guess
+                delay = max(delay, hinted)
             if time.monotonic() + delay + _MIN_REQUEST_S > self.deadline:
                 raise TransientError(
                     f"{failure.message}; gave up after {attempt} attempts within the analysis deadline",
@@ -241,6 +245,20 @@ def classify_api_error(err: Any, model: str) -> PermanentError | TransientError:
         return PermanentError(f"{text} (is the model name {model!r} right for this endpoint and location?)",
                               code="gemini_model_not_found")
     return PermanentError(text, code="gemini_invalid_request")
+
+
+def retry_delay_hint(err: Any) -> float | None:
+    """Seconds from a google.rpc.RetryInfo detail (``"retryDelay": "17s"``), if the error carries one."""
+    body = getattr(err, "details", None)
+    if not isinstance(body, dict):
+        return None
+    details = (body.get("error") or body).get("details") or []
+    for item in details if isinstance(details, list) else []:
+        if isinstance(item, dict) and str(item.get("@type", "")).endswith("RetryInfo"):
+            m = re.fullmatch(r"\s*([\d.]+)s\s*", str(item.get("retryDelay", "")))
+            if m:
+                return float(m[1])
+    return None
 
 
 def classify_transport_error(err: Exception) -> TransientError | None:
