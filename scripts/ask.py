@@ -56,9 +56,11 @@ def print_result(result: AskResult, out: Path) -> None:
             path.write_bytes(part.image or b"")
             print(f"--- image: {path} ({len(part.image or b'')} bytes, title {part.title!r})\n")
     u = result.usage
-    print(f"--- model {result.model}: {u.turns} turn(s), {u.code_cells} code cell(s), {u.failed_cells} failed, "
-          f"tokens prompt {u.prompt_tokens} / output {u.output_tokens} / tool-use {u.tool_use_prompt_tokens} / "
-          f"thoughts {u.thoughts_tokens}, {u.latency_s:.2f} s")
+    print(
+        f"--- model {result.model}: {u.turns} turn(s), {u.code_cells} code cell(s), {u.failed_cells} failed, "
+        f"tokens prompt {u.prompt_tokens} / output {u.output_tokens} / tool-use {u.tool_use_prompt_tokens} / "
+        f"thoughts {u.thoughts_tokens}, {u.latency_s:.2f} s"
+    )
     if result.follow_up:
         print("--- a follow-up turn was needed")
     for problem in result.problems:

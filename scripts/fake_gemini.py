@@ -91,6 +91,7 @@ STATISTICS = _LOAD + textwrap.dedent("""\
         print(f"mean {period}-over-{period} growth of {num[0]}: {growth.mean():.2f}%")
 """)
 
+
 def charts_code(csv: bytes) -> str:
     """The charts cell, with the file's column names written in as literals (as a model would)."""
     num, cat, dt = detect_columns(csv)
@@ -137,15 +138,20 @@ def detect_columns(csv: bytes) -> tuple[list[str], list[str], list[str]]:
     scope: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="fake-gemini-") as tmp:
         (Path(tmp) / "data.csv").write_bytes(csv)
-        exec(_LOAD.replace("os.listdir('.')", f"os.listdir({tmp!r})").replace(
-            "pd.read_csv(sorted", f"pd.read_csv({tmp!r} + '/' + sorted"), scope)
+        exec(
+            _LOAD.replace("os.listdir('.')", f"os.listdir({tmp!r})").replace(
+                "pd.read_csv(sorted", f"pd.read_csv({tmp!r} + '/' + sorted"
+            ),
+            scope,
+        )
     return scope["num"], scope["cat"], scope["dt"]
 
 
 INSIGHTS = _LOAD + textwrap.dedent("""\
     lines = []
     for c in num[:2]:
-        lines.append(f"The mean {c} is {df[c].mean():.2f} (median {df[c].median():.2f}) over {df[c].count()} values.")
+        mean, median = df[c].mean(), df[c].median()
+        lines.append(f"The mean {c} is {mean:.2f} (median {median:.2f}) over {df[c].count()} values.")
     if num:
         c = num[0]
         q1, q3 = df[c].quantile([0.25, 0.75])
@@ -266,10 +272,12 @@ def primes(prompt: str, chart: bool) -> str:
 
 
 _ASK = [(r"compound", compound_interest), (r"amorti|loan|mortgage", loan_amortization), (r"prime", primes)]
-_TURNS = {"Turn 1 - statistics": ("Computing the statistics with pandas.", STATISTICS),
-          "Turn 2 - charts": ("Drawing the charts with matplotlib.", charts_code),
-          "Turn 3 - insights": (None, INSIGHTS),
-          "Turn 4 - the uploader": ("Answering the questions with totals per category and growth.", QUESTIONS)}
+_TURNS = {
+    "Turn 1 - statistics": ("Computing the statistics with pandas.", STATISTICS),
+    "Turn 2 - charts": ("Drawing the charts with matplotlib.", charts_code),
+    "Turn 3 - insights": (None, INSIGHTS),
+    "Turn 4 - the uploader": ("Answering the questions with totals per category and growth.", QUESTIONS),
+}
 
 
 def run_cell(source: str, workdir: Path) -> tuple[str, str, list[bytes]]:
@@ -277,8 +285,13 @@ def run_cell(source: str, workdir: Path) -> tuple[str, str, list[bytes]]:
     for old in workdir.glob("__figure_*.png"):
         old.unlink()
     try:
-        proc = subprocess.run([sys.executable, "-c", _SANDBOX_PRELUDE + source], cwd=workdir, capture_output=True,
-                              text=True, timeout=CELL_TIMEOUT_S)
+        proc = subprocess.run(
+            [sys.executable, "-c", _SANDBOX_PRELUDE + source],
+            cwd=workdir,
+            capture_output=True,
+            text=True,
+            timeout=CELL_TIMEOUT_S,
+        )
     except subprocess.TimeoutExpired:
         return "OUTCOME_DEADLINE_EXCEEDED", "", []
     pngs = [p.read_bytes() for p in sorted(workdir.glob("__figure_*.png"))]
@@ -290,7 +303,9 @@ def run_cell(source: str, workdir: Path) -> tuple[str, str, list[bytes]]:
 def respond(request: Recorded) -> dict[str, Any]:
     """The scripted answer to one generateContent request."""
     contents = request.body.get("contents", [])
-    user_texts = [p["text"] for c in contents if c.get("role") == "user" for p in c.get("parts", []) if "text" in p]
+    user_texts = [
+        p["text"] for c in contents if c.get("role") == "user" for p in c.get("parts", []) if "text" in p
+    ]
     last = user_texts[-1] if user_texts else ""
     turn = next((k for t in reversed(user_texts) for k in _TURNS if t.startswith(k)), None)
     with tempfile.TemporaryDirectory(prefix="fake-gemini-") as tmp:
@@ -311,9 +326,13 @@ def respond(request: Recorded) -> dict[str, Any]:
             wants_chart = bool(re.search(r"chart|plot|graph|draw|visuali", last, re.IGNORECASE))
             maker = next((f for pattern, f in _ASK if re.search(pattern, last, re.IGNORECASE)), None)
             if maker is None:
-                parts = [text("This is a local test double of the Gemini API, not Gemini: it only answers the "
-                              "project's analysis turns and the compound interest, loan amortization and "
-                              "prime number examples.")]
+                parts = [
+                    text(
+                        "This is a local test double of the Gemini API, not Gemini: it only answers the "
+                        "project's analysis turns and the compound interest, loan amortization and "
+                        "prime number examples."
+                    )
+                ]
             else:
                 parts = _run(maker(last, wants_chart), workdir, "Computing this with code.")
                 out = parts[2]["codeExecutionResult"]["output"].strip().splitlines() if len(parts) > 2 else []
@@ -321,13 +340,20 @@ def respond(request: Recorded) -> dict[str, Any]:
     prompt_tokens = len(json.dumps(request.body)) // 4
     images = sum("inlineData" in p for p in parts)
     output_tokens = len(json.dumps([p for p in parts if "inlineData" not in p])) // 4 + 258 * images
-    return {"json": {
-        "candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": "STOP", "index": 0}],
-        "usageMetadata": {"promptTokenCount": prompt_tokens, "candidatesTokenCount": output_tokens,
-                          "toolUsePromptTokenCount": output_tokens // 2,
-                          "totalTokenCount": prompt_tokens + output_tokens + output_tokens // 2},
-        "modelVersion": "fake-gemini-test-double",
-    }}
+    return {
+        "json": {
+            "candidates": [
+                {"content": {"role": "model", "parts": parts}, "finishReason": "STOP", "index": 0}
+            ],
+            "usageMetadata": {
+                "promptTokenCount": prompt_tokens,
+                "candidatesTokenCount": output_tokens,
+                "toolUsePromptTokenCount": output_tokens // 2,
+                "totalTokenCount": prompt_tokens + output_tokens + output_tokens // 2,
+            },
+            "modelVersion": "fake-gemini-test-double",
+        }
+    }
 
 
 def _run(source: str, workdir: Path, intro: str | None) -> list[dict[str, Any]]:
@@ -354,8 +380,11 @@ def main(argv: list[str] | None = None) -> int:
     url = server.url
     print(f"fake Gemini (a test double speaking the REST wire format, NOT Gemini) listening on {url}")
     print(f"  Gemini API mode: GEMINI_API_KEY=fake GOOGLE_GEMINI_BASE_URL={url}")
-    print(f"  Vertex AI mode:  GOOGLE_GENAI_USE_VERTEXAI=true GOOGLE_CLOUD_PROJECT=local-project "
-          f"GOOGLE_CLOUD_LOCATION=us-central1 GOOGLE_VERTEX_BASE_URL={url}", flush=True)
+    print(
+        f"  Vertex AI mode:  GOOGLE_GENAI_USE_VERTEXAI=true GOOGLE_CLOUD_PROJECT=local-project "
+        f"GOOGLE_CLOUD_LOCATION=us-central1 GOOGLE_VERTEX_BASE_URL={url}",
+        flush=True,
+    )
     try:
         server.start()
         server._thread.join()  # serve until interrupted

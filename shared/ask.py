@@ -60,13 +60,21 @@ def run_prompt(
         text += "\n\nDraw the requested chart with matplotlib inside the executed code and call plt.show()."
     turn = chat.send([text])
     parts = list(turn.parts)
-    problems = check_turn(parts, finish_reason=turn.finish_reason, block_reason=turn.block_reason,
-                          expect_image=expect == "image")
+    problems = check_turn(
+        parts,
+        finish_reason=turn.finish_reason,
+        block_reason=turn.block_reason,
+        expect_image=expect == "image",
+    )
     follow_up = False
     if problems and all(p.fixable for p in problems):
         follow_up = True
         second = chat.send([follow_up_prompt(problems)])
         parts.extend(second.parts)
-        problems = check_turn(second.parts, finish_reason=second.finish_reason,
-                              block_reason=second.block_reason, expect_image=expect == "image")
+        problems = check_turn(
+            second.parts,
+            finish_reason=second.finish_reason,
+            block_reason=second.block_reason,
+            expect_image=expect == "image",
+        )
     return AskResult(prompt, expect, analyst.model, parts, chat.usage, problems, follow_up)

@@ -14,8 +14,16 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-_MULTIPLIERS = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6, "b": 1e9, "bn": 1e9,
-                "billion": 1e9}
+_MULTIPLIERS = {
+    "k": 1e3,
+    "thousand": 1e3,
+    "m": 1e6,
+    "mn": 1e6,
+    "million": 1e6,
+    "b": 1e9,
+    "bn": 1e9,
+    "billion": 1e9,
+}
 _NUMBER = re.compile(
     r"(?<![\w.])(?P<sign>[-−+])?[$€£]?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
     r"(?:\s?(?P<mult>thousand|million|billion|mn|bn|[kKmMbB])(?![\w]))?(?P<pct>\s?%| percent)?"
@@ -30,9 +38,10 @@ _STATS: dict[str, str] = {
 _COUNT_STATS = {r"\boutliers?\b": "outliers", r"\bmissing\b|\bnull\b|\bempty\b": "missing"}
 # Words that make a clause about a subset (a group, a period, a filter), not the whole column.
 _SUBSET = re.compile(
-    r"\bper\b|\bby\b|\beach\b|\bamong\b|\bwithin\b|\bgroups?\b|\bcategor|\bwhen\b|\bwhere\b|\bduring\b|"
-    r"\bbetween\b|\bafter\b|\bbefore\b|\btop\b|\bbottom\b|\bfor (?:the )?(?!whole|entire|all)\w+|\bin (?:19|20)\d\d|"
-    r"\bin (?:january|february|march|april|may|june|july|august|september|october|november|december|q[1-4])\b|"
+    r"\bper\b|\bby\b|\beach\b|\bamong\b|\bwithin\b|\bgroups?\b|\bcategor|\bwhen\b|\bwhere\b|"
+    r"\bduring\b|\bbetween\b|\bafter\b|\bbefore\b|\btop\b|\bbottom\b|\bfor (?:the )?(?!whole|entire|all)\w+|"
+    r"\bin (?:19|20)\d\d|\bin (?:january|february|march|april|may|june|july|august|september|october|"
+    r"november|december|q[1-4])\b|"
     r"\bexcluding\b|\bwithout\b|\bgrowth\b|\bincrease|\bdecrease|\brose\b|\bfell\b|\bchange",
     re.IGNORECASE,
 )
@@ -63,7 +72,7 @@ def parse_numbers(text: str) -> list[Number]:
         value = float(raw) * mult
         if m["sign"] in ("-", "−"):
             value = -value
-        numbers.append(Number(value, 0.5 * 10 ** -decimals * mult, bool(m["pct"]), m.start(), m.end(), m[0]))
+        numbers.append(Number(value, 0.5 * 10**-decimals * mult, bool(m["pct"]), m.start(), m.end(), m[0]))
     return numbers
 
 
@@ -85,7 +94,11 @@ def cross_check(insights: list[str], profile: dict[str, Any], outputs: list[str]
 
 
 def _check_clause(
-    index: int, clause: str, profile: dict[str, Any], columns: list[dict[str, Any]], categories: set[str],
+    index: int,
+    clause: str,
+    profile: dict[str, Any],
+    columns: list[dict[str, Any]],
+    categories: set[str],
     output_numbers: list[float],
 ) -> list[str]:
     lowered = clause.lower()
@@ -95,8 +108,10 @@ def _check_clause(
     if m and rows is not None:
         claim = parse_numbers(m["n"])
         if claim and not claim[0].percent and not _agrees(claim[0], float(rows)):
-            found.append(f"Insight {index} says the file has {claim[0].text.strip()} rows; the profile counts "
-                         f"{rows} rows.")
+            found.append(
+                f"Insight {index} says the file has {claim[0].text.strip()} rows; the profile counts "
+                f"{rows} rows."
+            )
     if _SUBSET.search(clause) or any(_mentions(lowered, v) for v in categories):
         return found
     named = [c for c in columns if _mentions(lowered, str(c["name"]).lower())]
@@ -108,18 +123,26 @@ def _check_clause(
         kw = re.search(pattern, lowered)
         if not kw or column.get(stat) is None or column.get("type") != "numeric":
             continue
-        after = [n for n in numbers if n.start >= kw.end() and n.start - kw.end() <= 80
-                 and not _is_part_of_name(n, column)]
+        after = [
+            n
+            for n in numbers
+            if n.start >= kw.end() and n.start - kw.end() <= 80 and not _is_part_of_name(n, column)
+        ]
         if not after:
             continue
         claim = after[0]
         actual = float(column[stat])
         if _agrees(claim, actual) or (claim.percent and _agrees(claim, actual * 100)):
             continue
-        note = " (the code output has that number: it may come from a sample or a filter)" if any(
-            math.isclose(claim.value, v, rel_tol=0.005) for v in output_numbers) else ""
-        found.append(f"Insight {index} gives the {stat} of {column['name']} as {claim.text.strip()}; the "
-                     f"profile of every row says {_fmt(actual)}{note}.")
+        note = (
+            " (the code output has that number: it may come from a sample or a filter)"
+            if any(math.isclose(claim.value, v, rel_tol=0.005) for v in output_numbers)
+            else ""
+        )
+        found.append(
+            f"Insight {index} gives the {stat} of {column['name']} as {claim.text.strip()}; the "
+            f"profile of every row says {_fmt(actual)}{note}."
+        )
     for pattern, stat in _COUNT_STATS.items():
         kw = re.search(pattern, lowered)
         if not kw or column.get(stat) is None:
@@ -135,8 +158,10 @@ def _check_clause(
                 continue
             actual = 100.0 * actual / total
         if not _agrees(claim, actual):
-            found.append(f"Insight {index} gives {claim.text.strip()} {stat} for {column['name']}; the profile "
-                         f"says {_fmt(actual)}.")
+            found.append(
+                f"Insight {index} gives {claim.text.strip()} {stat} for {column['name']}; the profile "
+                f"says {_fmt(actual)}."
+            )
     return found
 
 

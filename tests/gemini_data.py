@@ -20,12 +20,14 @@ from shared.profile import ColumnProfile, Profile
 def sales_frame(rows: int = 60) -> pd.DataFrame:
     rng = np.random.default_rng(7)
     products = np.array(["widget", "gadget", "doohickey"])
-    return pd.DataFrame({
-        "date": pd.date_range("2024-01-01", periods=rows, freq="D"),
-        "product": products[np.arange(rows) % 3],
-        "units": rng.integers(1, 20, rows),
-        "revenue": np.round(rng.gamma(4.0, 25.0, rows), 2),
-    })
+    return pd.DataFrame(
+        {
+            "date": pd.date_range("2024-01-01", periods=rows, freq="D"),
+            "product": products[np.arange(rows) % 3],
+            "units": rng.integers(1, 20, rows),
+            "revenue": np.round(rng.gamma(4.0, 25.0, rows), 2),
+        }
+    )
 
 
 def profile_of(df: pd.DataFrame) -> Profile:
@@ -35,25 +37,59 @@ def profile_of(df: pd.DataFrame) -> Profile:
         if pd.api.types.is_numeric_dtype(s):
             q1, med, q3 = (float(s.quantile(q)) for q in (0.25, 0.5, 0.75))
             iqr = q3 - q1
-            columns.append(ColumnProfile(
-                name, "numeric", int(s.count()), int(s.isna().sum()), int(s.nunique()), mean=float(s.mean()),
-                std=float(s.std()), min=float(s.min()), q1=q1, median=med, q3=q3, max=float(s.max()),
-                outliers=int(((s < q1 - 1.5 * iqr) | (s > q3 + 1.5 * iqr)).sum())))
+            columns.append(
+                ColumnProfile(
+                    name,
+                    "numeric",
+                    int(s.count()),
+                    int(s.isna().sum()),
+                    int(s.nunique()),
+                    mean=float(s.mean()),
+                    std=float(s.std()),
+                    min=float(s.min()),
+                    q1=q1,
+                    median=med,
+                    q3=q3,
+                    max=float(s.max()),
+                    outliers=int(((s < q1 - 1.5 * iqr) | (s > q3 + 1.5 * iqr)).sum()),
+                )
+            )
         elif pd.api.types.is_datetime64_any_dtype(s):
-            columns.append(ColumnProfile(name, "datetime", int(s.count()), int(s.isna().sum()), int(s.nunique()),
-                                         start=s.min().isoformat(), end=s.max().isoformat(), granularity="day"))
+            columns.append(
+                ColumnProfile(
+                    name,
+                    "datetime",
+                    int(s.count()),
+                    int(s.isna().sum()),
+                    int(s.nunique()),
+                    start=s.min().isoformat(),
+                    end=s.max().isoformat(),
+                    granularity="day",
+                )
+            )
         else:
             top = [(str(k), int(v)) for k, v in s.value_counts().head(10).items()]
-            columns.append(ColumnProfile(name, "categorical", int(s.count()), int(s.isna().sum()),
-                                         int(s.nunique()), top_values=top))
+            columns.append(
+                ColumnProfile(
+                    name, "categorical", int(s.count()), int(s.isna().sum()), int(s.nunique()), top_values=top
+                )
+            )
     return Profile(rows=len(df), duplicate_rows=int(df.duplicated().sum()), columns=columns)
 
 
 def request_for(df: pd.DataFrame, name: str = "sales.csv", questions: str | None = None) -> AnalysisRequest:
     data = df.to_csv(index=False, date_format="%Y-%m-%d").encode()
-    table = Table(frame=df, dialect=Dialect(encoding="utf-8", delimiter=","), raw_bytes=len(data), sha256="0" * 64)
-    return AnalysisRequest(dataset="sales", source_name=name, table=table, profile=profile_of(df),
-                           data_csv=data, questions=questions)
+    table = Table(
+        frame=df, dialect=Dialect(encoding="utf-8", delimiter=","), raw_bytes=len(data), sha256="0" * 64
+    )
+    return AnalysisRequest(
+        dataset="sales",
+        source_name=name,
+        table=table,
+        profile=profile_of(df),
+        data_csv=data,
+        questions=questions,
+    )
 
 
 @cache

@@ -184,6 +184,7 @@ class GeminiServer:
 
 # Builders for scripted responses, in the wire format (camelCase), used by tests and the fake.
 
+
 def text(value: str) -> dict[str, Any]:
     return {"text": value}
 
@@ -201,8 +202,11 @@ def image(png: bytes) -> dict[str, Any]:
 
 
 def usage(prompt: int = 100, output: int = 50, tool: int = 0, thoughts: int = 0) -> dict[str, Any]:
-    meta = {"promptTokenCount": prompt, "candidatesTokenCount": output,
-            "totalTokenCount": prompt + output + tool + thoughts}
+    meta = {
+        "promptTokenCount": prompt,
+        "candidatesTokenCount": output,
+        "totalTokenCount": prompt + output + tool + thoughts,
+    }
     if tool:
         meta["toolUsePromptTokenCount"] = tool
     if thoughts:
@@ -215,17 +219,25 @@ def answer(parts: list[dict[str, Any]] | None, finish: str = "STOP", **usage_kw:
     content: dict[str, Any] = {"role": "model"}
     if parts is not None:
         content["parts"] = parts
-    return {"json": {"candidates": [{"content": content, "finishReason": finish, "index": 0}],
-                     "usageMetadata": usage(**usage_kw), "modelVersion": "scripted"}}
+    return {
+        "json": {
+            "candidates": [{"content": content, "finishReason": finish, "index": 0}],
+            "usageMetadata": usage(**usage_kw),
+            "modelVersion": "scripted",
+        }
+    }
 
 
 def blocked(reason: str = "PROHIBITED_CONTENT") -> dict[str, Any]:
     return {"json": {"promptFeedback": {"blockReason": reason}, "usageMetadata": usage(output=0)}}
 
 
-def http_error(code_: int, status: str, message: str, delay: float = 0.0,
-               retry_delay_s: float | None = None) -> dict[str, Any]:
+def http_error(
+    code_: int, status: str, message: str, delay: float = 0.0, retry_delay_s: float | None = None
+) -> dict[str, Any]:
     item: dict[str, Any] = {"error": (code_, status, message), "delay": delay}
     if retry_delay_s is not None:
-        item["details"] = [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": f"{retry_delay_s}s"}]
+        item["details"] = [
+            {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": f"{retry_delay_s}s"}
+        ]
     return item

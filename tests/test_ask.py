@@ -31,7 +31,10 @@ def test_text_answer_keeps_code_and_output_and_sends_the_tool():
     assert [p.kind.value for p in out.parts] == ["code", "result", "text"]
     assert out.usage.tool_use_prompt_tokens == 30 and out.usage.code_cells == 1
     body = server.requests[0].body
-    assert body["tools"] == [{"codeExecution": {}}] and "code execution" in body["systemInstruction"]["parts"][0]["text"]
+    assert (
+        body["tools"] == [{"codeExecution": {}}]
+        and "code execution" in body["systemInstruction"]["parts"][0]["text"]
+    )
 
 
 def test_expected_image_missing_twice_fails_validation_after_one_follow_up():
@@ -45,11 +48,20 @@ def test_expected_image_missing_twice_fails_validation_after_one_follow_up():
 
 def test_cli_exit_status_and_saved_images(monkeypatch, tmp_path, capsys):
     png = chart_png()
-    script = [answer([code("plt.title('Growth of savings')\nplt.show()"), result(""), image(png), text("Done.")]),
-              answer([code("1/0"), result("Traceback (most recent call last):\nZeroDivisionError: division by zero",
-                                          "OUTCOME_FAILED")]),
-              answer([code("1/0"), result("ZeroDivisionError: division by zero", "OUTCOME_FAILED")]),
-              http_error(400, "INVALID_ARGUMENT", "bad request")]
+    script = [
+        answer([code("plt.title('Growth of savings')\nplt.show()"), result(""), image(png), text("Done.")]),
+        answer(
+            [
+                code("1/0"),
+                result(
+                    "Traceback (most recent call last):\nZeroDivisionError: division by zero",
+                    "OUTCOME_FAILED",
+                ),
+            ]
+        ),
+        answer([code("1/0"), result("ZeroDivisionError: division by zero", "OUTCOME_FAILED")]),
+        http_error(400, "INVALID_ARGUMENT", "bad request"),
+    ]
     with GeminiServer(script) as server:
         for name, value in env_for(server).items():
             monkeypatch.setenv(name, value)
@@ -66,23 +78,43 @@ def test_cli_exit_status_and_saved_images(monkeypatch, tmp_path, capsys):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("prompt", "expect", "must_print"), [
-    ("Calculate the compound interest on $10,000 at 5% for 10 years, compounded monthly", "text",
-     "final amount: 16,470.09"),
-    ("Make a loan amortization schedule for a $200,000 loan at 6% over 30 years with an extra payment of $200 "
-     "per month and chart the balance", "image", "paid off 108 months earlier"),
-    ("List the first 20 prime numbers and their sum", "text", "sum: 639"),
-])
+@pytest.mark.parametrize(
+    ("prompt", "expect", "must_print"),
+    [
+        (
+            "Calculate the compound interest on $10,000 at 5% for 10 years, compounded monthly",
+            "text",
+            "final amount: 16,470.09",
+        ),
+        (
+            "Make a loan amortization schedule for a $200,000 loan at 6% over 30 years with an extra "
+            "payment of $200 "
+            "per month and chart the balance",
+            "image",
+            "paid off 108 months earlier",
+        ),
+        ("List the first 20 prime numbers and their sum", "text", "sum: 639"),
+    ],
+)
 def test_reference_examples_through_the_cli_against_the_fake_server(prompt, expect, must_print, tmp_path):
     with GeminiServer(responder=respond) as server:
         env = {**os.environ, **env_for(server)}
         env.pop("GOOGLE_API_KEY", None)
         env.pop("GOOGLE_GENAI_USE_VERTEXAI", None)
-        proc = subprocess.run([sys.executable, "-m", "scripts.ask", prompt, "--expect", expect, "--out", str(tmp_path)],
-                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+        proc = subprocess.run(
+            [sys.executable, "-m", "scripts.ask", prompt, "--expect", expect, "--out", str(tmp_path)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     assert proc.returncode == 0, proc.stderr
     assert must_print in proc.stdout and "--- code (cell 1)" in proc.stdout
     images = list((tmp_path / "ask").glob("*.png")) if (tmp_path / "ask").exists() else []
     assert len(images) == (1 if expect == "image" else 0)
     if images:
-        assert images[0].read_bytes().startswith(b"\x89PNG") and images[0].name == "01-loan-balance-over-time.png"
+        assert (
+            images[0].read_bytes().startswith(b"\x89PNG")
+            and images[0].name == "01-loan-balance-over-time.png"
+        )

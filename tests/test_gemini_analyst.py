@@ -22,30 +22,58 @@ REVENUE = DF["revenue"]
 
 STATS_CODE = "import pandas as pd\ndf = pd.read_csv('input_file_0.csv')\nprint(df.describe())"
 CHART_CODE = (
-    "import matplotlib.pyplot as plt\nplt.hist(df['revenue'])\nplt.title('Revenue distribution')\nplt.show()\n"
-    "fig, ax = plt.subplots()\nax.plot(df['date'], df['revenue'])\nax.set_title(f\"Revenue over time ({n})\")\n"
+    "import matplotlib.pyplot as plt\nplt.hist(df['revenue'])\nplt.title('Revenue distribution')\n"
+    "plt.show()\nfig, ax = plt.subplots()\nax.plot(df['date'], df['revenue'])\n"
+    'ax.set_title(f"Revenue over time ({n})")\n'
     "plt.show()"
 )
 
 
 def stats_turn(**kw):
-    return answer([text("Computing statistics."), code(STATS_CODE),
-                   result(f"mean revenue {REVENUE.mean():.2f}\n"), text("Revenue averages well.")],
-                  prompt=1000, output=200, tool=300, thoughts=40, **kw)
+    return answer(
+        [
+            text("Computing statistics."),
+            code(STATS_CODE),
+            result(f"mean revenue {REVENUE.mean():.2f}\n"),
+            text("Revenue averages well."),
+        ],
+        prompt=1000,
+        output=200,
+        tool=300,
+        thoughts=40,
+        **kw,
+    )
 
 
 def charts_turn():
-    return answer([text("Drawing charts."), code(CHART_CODE), result(""), image(chart_png()),
-                   image(chart_png("over time")), text("The histogram is right-skewed.")],
-                  prompt=2000, output=300, tool=500)
+    return answer(
+        [
+            text("Drawing charts."),
+            code(CHART_CODE),
+            result(""),
+            image(chart_png()),
+            image(chart_png("over time")),
+            text("The histogram is right-skewed."),
+        ],
+        prompt=2000,
+        output=300,
+        tool=500,
+    )
 
 
 def insights_turn(mean: float | None = None):
     mean = REVENUE.mean() if mean is None else mean
-    return answer([text(
-        f"1. The mean of revenue is {mean:.2f} across {len(DF)} days.\n"
-        f"2. The maximum revenue is {REVENUE.max():.2f}.\n"
-        f"3. Units range from {DF['units'].min()} to {DF['units'].max()}.\n")], prompt=3000, output=100)
+    return answer(
+        [
+            text(
+                f"1. The mean of revenue is {mean:.2f} across {len(DF)} days.\n"
+                f"2. The maximum revenue is {REVENUE.max():.2f}.\n"
+                f"3. Units range from {DF['units'].min()} to {DF['units'].max()}.\n"
+            )
+        ],
+        prompt=3000,
+        output=100,
+    )
 
 
 def settings(**kw) -> Settings:
@@ -66,8 +94,14 @@ def inline_blobs(body: dict) -> list[tuple[str, bytes]]:
     # The SDK serialises the blob's type as "mime_type" and the bytes as URL-safe base64 (protobuf
     # JSON accepts both spellings and both alphabets).
     blobs = [p.get("inlineData") or p.get("inline_data") for c in body["contents"] for p in c["parts"]]
-    return [(b.get("mimeType") or b.get("mime_type"), base64.urlsafe_b64decode(b["data"].replace("+", "-").replace("/", "_")))
-            for b in blobs if b]
+    return [
+        (
+            b.get("mimeType") or b.get("mime_type"),
+            base64.urlsafe_b64decode(b["data"].replace("+", "-").replace("/", "_")),
+        )
+        for b in blobs
+        if b
+    ]
 
 
 @pytest.mark.parametrize("mode", ["api_key", "vertex"])
@@ -77,7 +111,11 @@ def test_success_keeps_every_part_and_sends_the_wire_format(mode):
     reqs = server.requests
     assert len(reqs) == 3
     if mode == "vertex":
-        assert reqs[0].path == f"/v1beta1/projects/proj-1/locations/europe-west4/publishers/google/models/{MODEL}:generateContent"
+        assert (
+            reqs[0].path
+            == f"/v1beta1/projects/proj-1/locations/europe-west4/publishers/google/models/{MODEL}"
+            ":generateContent"
+        )
         assert reqs[0].headers["authorization"].startswith("Bearer ")
     else:
         assert reqs[0].path == f"/v1/models/{MODEL}:generateContent"
@@ -86,7 +124,14 @@ def test_success_keeps_every_part_and_sends_the_wire_format(mode):
     # Parts, in order, from every turn; images are the PNG bytes, titled from the code that drew them.
     assert [s.name for s in result_.steps] == ["statistics", "charts", "insights"]
     kinds = [p.kind for p in result_.steps[1].parts]
-    assert kinds == [PartKind.TEXT, PartKind.CODE, PartKind.RESULT, PartKind.IMAGE, PartKind.IMAGE, PartKind.TEXT]
+    assert kinds == [
+        PartKind.TEXT,
+        PartKind.CODE,
+        PartKind.RESULT,
+        PartKind.IMAGE,
+        PartKind.IMAGE,
+        PartKind.TEXT,
+    ]
     images = result_.steps[1].images()
     assert images[0].image == chart_png() and images[0].image.startswith(b"\x89PNG")
     assert [i.title for i in images] == ["Revenue distribution", "Revenue over time"]
@@ -97,7 +142,12 @@ def test_success_keeps_every_part_and_sends_the_wire_format(mode):
 
     # Accounting: tokens of every kind, turns, cells, latency per turn.
     u = result_.usage
-    assert (u.prompt_tokens, u.output_tokens, u.tool_use_prompt_tokens, u.thoughts_tokens) == (6000, 600, 800, 40)
+    assert (u.prompt_tokens, u.output_tokens, u.tool_use_prompt_tokens, u.thoughts_tokens) == (
+        6000,
+        600,
+        800,
+        40,
+    )
     assert u.total_tokens == 6000 + 600 + 800 + 40
     assert (u.turns, u.code_cells, u.failed_cells) == (3, 2, 0)
     assert len(u.turn_latencies_s) == 3 and u.latency_s >= 0
@@ -122,21 +172,36 @@ def test_success_keeps_every_part_and_sends_the_wire_format(mode):
 
 
 def test_failed_cell_fixed_by_the_model_in_the_same_turn_needs_no_follow_up():
-    fixed = answer([code("print(1/0)"), result("Traceback (most recent call last):\nZeroDivisionError: division by zero",
-                                                "OUTCOME_FAILED"),
-                    code("print(1)"), result("1\n"), text("Done.")])
+    fixed = answer(
+        [
+            code("print(1/0)"),
+            result(
+                "Traceback (most recent call last):\nZeroDivisionError: division by zero", "OUTCOME_FAILED"
+            ),
+            code("print(1)"),
+            result("1\n"),
+            text("Done."),
+        ]
+    )
     with GeminiServer([fixed, charts_turn(), insights_turn()]) as server:
         out = analyst(server).analyze(REQ)
     assert len(server.requests) == 3
     assert out.usage.failed_cells == 1 and out.usage.code_cells == 3
-    assert [p.outcome for p in out.steps[0].parts if p.kind is PartKind.RESULT] == [Outcome.FAILED, Outcome.OK]
+    assert [p.outcome for p in out.steps[0].parts if p.kind is PartKind.RESULT] == [
+        Outcome.FAILED,
+        Outcome.OK,
+    ]
     assert out.warnings == []
 
 
 def failing_stats():
-    return answer([code("df['revnue'].sum()"),
-                   result("Traceback (most recent call last):\n  File ...\nKeyError: 'revnue'", "OUTCOME_FAILED"),
-                   text("Something went wrong.")])
+    return answer(
+        [
+            code("df['revnue'].sum()"),
+            result("Traceback (most recent call last):\n  File ...\nKeyError: 'revnue'", "OUTCOME_FAILED"),
+            text("Something went wrong."),
+        ]
+    )
 
 
 def test_failed_cell_never_fixed_gets_one_follow_up_turn_saying_what_failed():
@@ -173,8 +238,13 @@ def test_cell_deadline_exceeded_twice_fails_with_its_name():
 
 
 def test_traceback_printed_by_an_ok_cell_is_detected():
-    caught = answer([code("try:\n  x()\nexcept Exception: traceback.print_exc()"),
-                     result("Traceback (most recent call last):\nNameError: name 'x' is not defined"), text("ok")])
+    caught = answer(
+        [
+            code("try:\n  x()\nexcept Exception: traceback.print_exc()"),
+            result("Traceback (most recent call last):\nNameError: name 'x' is not defined"),
+            text("ok"),
+        ]
+    )
     with GeminiServer([caught, stats_turn(), charts_turn(), insights_turn()]) as server:
         out = analyst(server).analyze(REQ)
     assert len(server.requests) == 4
@@ -215,7 +285,12 @@ def test_truncated_answer_with_parts_gets_a_follow_up():
 
 
 def test_429_then_success_is_retried_once():
-    script = [http_error(429, "RESOURCE_EXHAUSTED", "Quota exceeded"), stats_turn(), charts_turn(), insights_turn()]
+    script = [
+        http_error(429, "RESOURCE_EXHAUSTED", "Quota exceeded"),
+        stats_turn(),
+        charts_turn(),
+        insights_turn(),
+    ]
     with GeminiServer(script) as server:
         out = analyst(server).analyze(REQ)
     assert len(server.requests) == 4 and out.succeeded and out.usage.turns == 3
@@ -223,8 +298,12 @@ def test_429_then_success_is_retried_once():
 
 
 def test_retry_info_of_a_429_sets_the_wait_and_a_wait_past_the_deadline_is_not_attempted():
-    script = [http_error(429, "RESOURCE_EXHAUSTED", "Quota exceeded", retry_delay_s=0.4), stats_turn(),
-              charts_turn(), insights_turn()]
+    script = [
+        http_error(429, "RESOURCE_EXHAUSTED", "Quota exceeded", retry_delay_s=0.4),
+        stats_turn(),
+        charts_turn(),
+        insights_turn(),
+    ]
     with GeminiServer(script) as server:
         analyst(server).analyze(REQ)
     assert server.requests[1].at - server.requests[0].at >= 0.4
@@ -275,11 +354,14 @@ def test_request_timeout_is_retried_then_transient_deadline():
     assert len(server.requests) >= 2 and elapsed < 2.6
 
 
-@pytest.mark.parametrize(("status", "name", "code_"), [
-    (400, "INVALID_ARGUMENT", "gemini_invalid_request"),
-    (403, "PERMISSION_DENIED", "gemini_permission_denied"),
-    (404, "NOT_FOUND", "gemini_model_not_found"),
-])
+@pytest.mark.parametrize(
+    ("status", "name", "code_"),
+    [
+        (400, "INVALID_ARGUMENT", "gemini_invalid_request"),
+        (403, "PERMISSION_DENIED", "gemini_permission_denied"),
+        (404, "NOT_FOUND", "gemini_model_not_found"),
+    ],
+)
 def test_client_errors_are_permanent_and_not_retried(status, name, code_):
     with GeminiServer([http_error(status, name, "Request contains an invalid argument.")]) as server:
         with pytest.raises(PermanentError) as info:
@@ -308,8 +390,13 @@ def test_large_file_goes_in_as_profile_and_sample_not_the_whole_file():
 
 def test_questions_are_a_fourth_turn_delimited_and_answered_with_code():
     req = request_for(DF, questions="Calculate total revenue per product; find the day-over-day growth rate.")
-    answer_q = answer([code("print(df.groupby('product')['revenue'].sum())"), result("gadget 1234.5"),
-                       text("Gadget leads with 1234.5.")])
+    answer_q = answer(
+        [
+            code("print(df.groupby('product')['revenue'].sum())"),
+            result("gadget 1234.5"),
+            text("Gadget leads with 1234.5."),
+        ]
+    )
     with GeminiServer([stats_turn(), charts_turn(), insights_turn(), answer_q]) as server:
         out = analyst(server).analyze(req)
     assert [s.name for s in out.steps] == ["statistics", "charts", "insights", "questions"]
@@ -328,8 +415,12 @@ def test_environment_variables_of_the_sdk_select_and_reach_the_server():
 
     with GeminiServer([stats_turn(), charts_turn(), insights_turn()] * 2) as server:
         env_key = {"GEMINI_API_KEY": "k-env", "GOOGLE_GEMINI_BASE_URL": server.url}
-        env_vertex = {"GOOGLE_GENAI_USE_VERTEXAI": "true", "GOOGLE_CLOUD_PROJECT": "p-env",
-                      "GOOGLE_CLOUD_LOCATION": "us-central1", "GOOGLE_VERTEX_BASE_URL": server.url}
+        env_vertex = {
+            "GOOGLE_GENAI_USE_VERTEXAI": "true",
+            "GOOGLE_CLOUD_PROJECT": "p-env",
+            "GOOGLE_CLOUD_LOCATION": "us-central1",
+            "GOOGLE_VERTEX_BASE_URL": server.url,
+        }
         for env in (env_key, env_vertex):
             a = make_analyst(settings(), env)
             a._backoff = 0.05

@@ -69,8 +69,12 @@ class GeminiConfig:
             )
         key = environ.get("GOOGLE_API_KEY") or environ.get("GEMINI_API_KEY")  # the SDK's precedence
         if key:
-            return cls(mode="api_key", model=settings.gemini_model, api_key=key,
-                       base_url=environ.get("GOOGLE_GEMINI_BASE_URL") or None)
+            return cls(
+                mode="api_key",
+                model=settings.gemini_model,
+                api_key=key,
+                base_url=environ.get("GOOGLE_GEMINI_BASE_URL") or None,
+            )
         return None
 
     @staticmethod
@@ -78,8 +82,10 @@ class GeminiConfig:
         """What is missing, for a ConfigurationError when ANALYST=gemini cannot be honoured."""
         if _vertex_requested(environ):
             return "GOOGLE_GENAI_USE_VERTEXAI is true but GOOGLE_CLOUD_PROJECT is not set"
-        return ("neither GEMINI_API_KEY / GOOGLE_API_KEY (Gemini API) nor GOOGLE_GENAI_USE_VERTEXAI=true with "
-                "GOOGLE_CLOUD_PROJECT and GOOGLE_CLOUD_LOCATION (Vertex AI) is set")
+        return (
+            "neither GEMINI_API_KEY / GOOGLE_API_KEY (Gemini API) nor GOOGLE_GENAI_USE_VERTEXAI=true with "
+            "GOOGLE_CLOUD_PROJECT and GOOGLE_CLOUD_LOCATION (Vertex AI) is set"
+        )
 
     def describe(self) -> str:
         where = f"Vertex AI {self.project}/{self.location}" if self.mode == "vertex" else "Gemini API"
@@ -109,8 +115,13 @@ def make_client(config: GeminiConfig, request_timeout_s: float) -> Any:
             import google.oauth2.credentials
 
             credentials = google.oauth2.credentials.Credentials(token="loopback-test-double")
-        return genai.Client(vertexai=True, project=config.project, location=config.location,
-                            credentials=credentials, http_options=http)
+        return genai.Client(
+            vertexai=True,
+            project=config.project,
+            location=config.location,
+            credentials=credentials,
+            http_options=http,
+        )
     return genai.Client(api_key=config.api_key, http_options=http)
 
 
@@ -164,12 +175,21 @@ class GeminiChat:
         finish = _enum_name(candidate.finish_reason) if candidate else None
         ours = convert_parts(sdk_parts)
         self.usage.code_cells += sum(p.kind is PartKind.CODE for p in ours)
-        self.usage.failed_cells += sum(p.kind is PartKind.RESULT and p.outcome is not Outcome.OK for p in ours)
+        self.usage.failed_cells += sum(
+            p.kind is PartKind.RESULT and p.outcome is not Outcome.OK for p in ours
+        )
         self.history = contents
         if sdk_parts:
             self.history.append(types.Content(role="model", parts=sdk_parts))
-        log.info("gemini turn", extra={"turn": self.usage.turns, "parts": len(ours), "finish": finish,
-                                       "latency_s": round(latency, 3)})
+        log.info(
+            "gemini turn",
+            extra={
+                "turn": self.usage.turns,
+                "parts": len(ours),
+                "finish": finish,
+                "latency_s": round(latency, 3),
+            },
+        )
         return Turn(ours, finish, _enum_name(block) if block else None, latency)
 
     def _generate(self, contents: list[Any]) -> Any:
@@ -185,7 +205,8 @@ class GeminiChat:
             if remaining < _MIN_REQUEST_S:
                 raise TransientError(
                     f"the analysis deadline ran out before Gemini answered ({self.requests} requests made)",
-                    code="gemini_deadline")
+                    code="gemini_deadline",
+                )
             timeout = min(self.request_timeout_s, remaining)
             config.http_options = types.HttpOptions(timeout=max(1, int(timeout * 1000)))
             self.requests += 1
@@ -202,15 +223,20 @@ class GeminiChat:
                     raise
             if failure.permanent:
                 raise failure
-            delay = min(self.backoff_max_s, self.backoff_initial_s * 2 ** (attempt - 1)) * random.uniform(0.5, 1)
+            delay = min(self.backoff_max_s, self.backoff_initial_s * 2 ** (attempt - 1)) * random.uniform(
+                0.5, 1
+            )
             if hinted is not None:  # the server's RetryInfo (429 quota errors) beats our guess
                 delay = max(delay, hinted)
             if time.monotonic() + delay + _MIN_REQUEST_S > self.deadline:
                 raise TransientError(
                     f"{failure.message}; gave up after {attempt} attempts within the analysis deadline",
-                    code=failure.code) from failure
-            log.warning("gemini request failed, retrying", extra={"code": failure.code, "attempt": attempt,
-                                                                   "delay_s": round(delay, 2)})
+                    code=failure.code,
+                ) from failure
+            log.warning(
+                "gemini request failed, retrying",
+                extra={"code": failure.code, "attempt": attempt, "delay_s": round(delay, 2)},
+            )
             self.sleep(delay)
 
     def _count_usage(self, response: Any, latency: float) -> None:
@@ -239,11 +265,15 @@ def classify_api_error(err: Any, model: str) -> PermanentError | TransientError:
     if code in _TRANSIENT_HTTP or code >= 500:
         return TransientError(text, code="gemini_unavailable")
     if code in (401, 403):
-        return PermanentError(text + " (the caller needs roles/aiplatform.user on Vertex AI, or a valid API "
-                              "key)", code="gemini_permission_denied")
+        return PermanentError(
+            text + " (the caller needs roles/aiplatform.user on Vertex AI, or a valid API key)",
+            code="gemini_permission_denied",
+        )
     if code == 404:
-        return PermanentError(f"{text} (is the model name {model!r} right for this endpoint and location?)",
-                              code="gemini_model_not_found")
+        return PermanentError(
+            f"{text} (is the model name {model!r} right for this endpoint and location?)",
+            code="gemini_model_not_found",
+        )
     return PermanentError(text, code="gemini_invalid_request")
 
 
@@ -266,8 +296,9 @@ def classify_transport_error(err: Exception) -> TransientError | None:
     if any("Timeout" in n for n in names):
         return TransientError(f"a Gemini request timed out ({type(err).__name__})", code="gemini_deadline")
     if names & {"TransportError", "NetworkError", "ConnectError", "RemoteProtocolError", "ConnectionError"}:
-        return TransientError(f"Gemini could not be reached ({type(err).__name__}: {err})",
-                              code="gemini_unavailable")
+        return TransientError(
+            f"Gemini could not be reached ({type(err).__name__}: {err})", code="gemini_unavailable"
+        )
     return None
 
 
@@ -279,7 +310,8 @@ def _enum_name(value: Any) -> str:
 # SDK parts → our parts, with chart titles taken from the code that drew them.
 
 _TITLE_CALL = re.compile(
-    r"""\.(?:title|set_title|suptitle)\(\s*(?:label\s*=\s*)?[rRuUfF]?(?P<q>['"])(?P<t>.+?)(?P=q)""")
+    r"""\.(?:title|set_title|suptitle)\(\s*(?:label\s*=\s*)?[rRuUfF]?(?P<q>['"])(?P<t>.+?)(?P=q)"""
+)
 
 
 def convert_parts(sdk_parts: list[Any]) -> list[Part]:
@@ -362,7 +394,8 @@ class GeminiAnalyst:
         self.config = config or GeminiConfig.from_env(settings, os.environ if environ is None else environ)
         if client is None and self.config is None:
             raise ConfigurationError(
-                "the Gemini analyst is not configured: " + GeminiConfig.missing(environ or os.environ))
+                "the Gemini analyst is not configured: " + GeminiConfig.missing(environ or os.environ)
+            )
         self.model = self.config.model if self.config else settings.gemini_model
         self._client = client
         self._backoff = backoff_initial_s
@@ -376,9 +409,15 @@ class GeminiAnalyst:
         return self._client
 
     def chat(self, system_instruction: str, deadline: float) -> GeminiChat:
-        return GeminiChat(self.client, self.model, system_instruction, deadline,
-                          self.settings.gemini_request_timeout_s, backoff_initial_s=self._backoff,
-                          sleep=self._sleep)
+        return GeminiChat(
+            self.client,
+            self.model,
+            system_instruction,
+            deadline,
+            self.settings.gemini_request_timeout_s,
+            backoff_initial_s=self._backoff,
+            sleep=self._sleep,
+        )
 
     def analyze(self, request: AnalysisRequest) -> Analysis:
         deadline = time.monotonic() + self.settings.analysis_deadline_s
@@ -407,20 +446,24 @@ class GeminiAnalyst:
 
         outputs = [p.output or "" for p in analysis.parts() if p.kind is PartKind.RESULT]
         warnings.extend(cross_check(analysis.insights, request.profile.to_dict(), outputs))
-        log.info("gemini analysis finished", extra={"turns": chat.usage.turns, "requests": chat.requests,
-                                                    "tokens": chat.usage.total_tokens})
+        log.info(
+            "gemini analysis finished",
+            extra={"turns": chat.usage.turns, "requests": chat.requests, "tokens": chat.usage.total_tokens},
+        )
         return analysis
 
-    def _run_step(self, chat: GeminiChat, step: Step, spec: prompts.TurnSpec, user: list[Any],
-                  warnings: list[str]) -> None:
+    def _run_step(
+        self, chat: GeminiChat, step: Step, spec: prompts.TurnSpec, user: list[Any], warnings: list[str]
+    ) -> None:
         turn = chat.send(user)
         step.parts.extend(turn.parts)
         problems = self._problems(spec, turn, step)
         if not problems:
             return
         raise_if_permanent(problems, spec.name)
-        log.warning("gemini turn needs a follow-up", extra={"step": spec.name,
-                                                             "problems": [p.code for p in problems]})
+        log.warning(
+            "gemini turn needs a follow-up", extra={"step": spec.name, "problems": [p.code for p in problems]}
+        )
         second = chat.send([follow_up_prompt(problems)])
         step.parts.extend(second.parts)
         remaining = self._problems(spec, second, Step(spec.name, spec.title, second.parts))
@@ -428,14 +471,22 @@ class GeminiAnalyst:
             raise_if_permanent(remaining, spec.name)
             first = remaining[0]
             raise AnalysisError(
-                f"Gemini's {spec.name} step failed validation after one follow-up turn: {describe(remaining)}",
-                code=f"gemini_{first.code}")
-        warnings.append(f"Gemini's {spec.name} step was repaired in a follow-up turn after: {describe(problems)}")
+                f"Gemini's {spec.name} step failed validation after one follow-up turn: "
+                f"{describe(remaining)}",
+                code=f"gemini_{first.code}",
+            )
+        warnings.append(
+            f"Gemini's {spec.name} step was repaired in a follow-up turn after: {describe(problems)}"
+        )
 
     @staticmethod
     def _problems(spec: prompts.TurnSpec, turn: Turn, step: Step) -> list[Problem]:
-        problems = check_turn(turn.parts, finish_reason=turn.finish_reason, block_reason=turn.block_reason,
-                              expect_image=spec.expect_image)
+        problems = check_turn(
+            turn.parts,
+            finish_reason=turn.finish_reason,
+            block_reason=turn.block_reason,
+            expect_image=spec.expect_image,
+        )
         if spec.name == "insights" and not problems and not extract_insights(step):
             problems.append(Problem("missing_insights", "no numbered list of insights was found", True))
         return problems
@@ -456,11 +507,17 @@ class GeminiAnalyst:
             warnings.append(
                 f"Gemini analysed a sample of {sample.rows} of {total} rows: the file as CSV is "
                 f"{len(request.data_csv):,} bytes, over the prompt budget of {budget:,} bytes "
-                "(PROMPT_BUDGET_BYTES). The profile and its statistics cover every row.")
+                "(PROMPT_BUDGET_BYTES). The profile and its statistics cover every row."
+            )
         elif request.sampled:
             warnings.append("Gemini analysed a sample of the rows, not the whole file.")
-        intro = prompts.data_intro(request.source_name, request.profile.rows, len(request.profile.columns),
-                                   len(request.data_csv), sampled_rows)
+        intro = prompts.data_intro(
+            request.source_name,
+            request.profile.rows,
+            len(request.profile.columns),
+            len(request.data_csv),
+            sampled_rows,
+        )
         return [
             intro + prompts.profile_block(profile_json),
             types.Part.from_bytes(data=data, mime_type="text/csv"),

@@ -31,8 +31,9 @@ def make_analyst(settings: Settings, environ: Mapping[str, str] = os.environ) ->
     if settings.analyst == "gemini":
         raise ConfigurationError(f"ANALYST=gemini but {GeminiConfig.missing(environ)}")
     if any(environ.get(n) for n in ("GOOGLE_GENAI_USE_VERTEXAI", "GOOGLE_GENAI_USE_ENTERPRISE")):
-        log.warning("Vertex AI requested but not usable, using the local analyst: %s",
-                    GeminiConfig.missing(environ))
+        log.warning(
+            "Vertex AI requested but not usable, using the local analyst: %s", GeminiConfig.missing(environ)
+        )
     return _local(settings)
 
 

@@ -17,8 +17,15 @@ from shared.analysts.base import Outcome, Part, PartKind
 TRACEBACK = "Traceback (most recent call last)"
 # Finish reasons that mean the answer was withheld for policy reasons.
 _BLOCKING_FINISH = {
-    "SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII",
-    "IMAGE_SAFETY", "IMAGE_PROHIBITED_CONTENT", "IMAGE_RECITATION", "LANGUAGE",
+    "SAFETY",
+    "RECITATION",
+    "BLOCKLIST",
+    "PROHIBITED_CONTENT",
+    "SPII",
+    "IMAGE_SAFETY",
+    "IMAGE_PROHIBITED_CONTENT",
+    "IMAGE_RECITATION",
+    "LANGUAGE",
 }
 _ODD_FINISH = {"MALFORMED_FUNCTION_CALL", "UNEXPECTED_TOOL_CALL", "OTHER", "NO_IMAGE", "IMAGE_OTHER"}
 
@@ -52,24 +59,40 @@ def check_turn(
         return [Problem("blocked_response", f"the answer was blocked (finishReason {finish})", False)]
     if not parts:
         if finish == "MAX_TOKENS":
-            return [Problem("max_tokens_empty",
-                            "the answer hit the output token limit (MAX_TOKENS) before producing any part",
-                            False)]
-        return [Problem("empty_response", f"the answer had no parts (finishReason {finish or 'none'})", False)]
+            return [
+                Problem(
+                    "max_tokens_empty",
+                    "the answer hit the output token limit (MAX_TOKENS) before producing any part",
+                    False,
+                )
+            ]
+        return [
+            Problem("empty_response", f"the answer had no parts (finishReason {finish or 'none'})", False)
+        ]
 
     problems: list[Problem] = []
     if finish == "MAX_TOKENS":
-        problems.append(Problem("max_tokens", "the answer was cut off at the output token limit (MAX_TOKENS)",
-                                True))
+        problems.append(
+            Problem("max_tokens", "the answer was cut off at the output token limit (MAX_TOKENS)", True)
+        )
     elif finish in _ODD_FINISH:
-        problems.append(Problem("unexpected_finish", f"the answer ended abnormally (finishReason {finish})",
-                                False))
+        problems.append(
+            Problem("unexpected_finish", f"the answer ended abnormally (finishReason {finish})", False)
+        )
     problems.extend(unfixed_cell_problems(parts))
     if expect_image and not any(p.kind is PartKind.IMAGE for p in parts):
-        problems.append(Problem("missing_chart", "charts were asked for but the answer contains no image "
-                                "(call plt.show() after each figure inside the executed code)", True))
-    if expect_text and not any(p.kind is PartKind.TEXT and (p.text or "").strip() for p in parts) and not any(
-        p.kind is PartKind.RESULT and (p.output or "").strip() for p in parts
+        problems.append(
+            Problem(
+                "missing_chart",
+                "charts were asked for but the answer contains no image "
+                "(call plt.show() after each figure inside the executed code)",
+                True,
+            )
+        )
+    if (
+        expect_text
+        and not any(p.kind is PartKind.TEXT and (p.text or "").strip() for p in parts)
+        and not any(p.kind is PartKind.RESULT and (p.output or "").strip() for p in parts)
     ):
         problems.append(Problem("missing_text", "the answer contains neither text nor printed output", True))
     return problems
