@@ -65,6 +65,7 @@ def run_prompt(
         finish_reason=turn.finish_reason,
         block_reason=turn.block_reason,
         expect_image=expect == "image",
+        expect_text=expect == "text",
     )
     follow_up = False
     if problems and all(p.fixable for p in problems):
@@ -76,5 +77,6 @@ def run_prompt(
             finish_reason=second.finish_reason,
             block_reason=second.block_reason,
             expect_image=expect == "image",
+            expect_text=expect == "text",
         )
     return AskResult(prompt, expect, analyst.model, parts, chat.usage, problems, follow_up)

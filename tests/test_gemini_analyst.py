@@ -261,6 +261,13 @@ def test_missing_chart_gets_a_follow_up_and_the_images_of_the_follow_up_count():
     assert len(out.steps[1].images()) == 2
 
 
+def test_charts_answer_of_figures_only_needs_no_follow_up():
+    figures_only = answer([code(CHART_CODE), result(""), image(chart_png())])
+    with GeminiServer([stats_turn(), figures_only, insights_turn()]) as server:
+        out = analyst(server).analyze(REQ)
+    assert len(server.requests) == 3 and out.warnings == []
+
+
 def test_blocked_prompt_is_a_permanent_safety_block():
     with GeminiServer([blocked("PROHIBITED_CONTENT")]) as server:
         with pytest.raises(PermanentError) as info:

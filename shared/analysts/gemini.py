@@ -390,12 +390,11 @@ class GeminiAnalyst:
     ) -> None:
         import os
 
+        environ = os.environ if environ is None else environ
         self.settings = settings
-        self.config = config or GeminiConfig.from_env(settings, os.environ if environ is None else environ)
+        self.config = config or GeminiConfig.from_env(settings, environ)
         if client is None and self.config is None:
-            raise ConfigurationError(
-                "the Gemini analyst is not configured: " + GeminiConfig.missing(environ or os.environ)
-            )
+            raise ConfigurationError("the Gemini analyst is not configured: " + GeminiConfig.missing(environ))
         self.model = self.config.model if self.config else settings.gemini_model
         self._client = client
         self._backoff = backoff_initial_s
@@ -486,6 +485,7 @@ class GeminiAnalyst:
             finish_reason=turn.finish_reason,
             block_reason=turn.block_reason,
             expect_image=spec.expect_image,
+            expect_text=not spec.expect_image,  # a charts answer may be figures only
         )
         if spec.name == "insights" and not problems and not extract_insights(step):
             problems.append(Problem("missing_insights", "no numbered list of insights was found", True))
