@@ -411,10 +411,21 @@ def test_questions_are_a_fourth_turn_delimited_and_answered_with_code():
     assert BEGIN_QUESTIONS in last and "total revenue per product" in last
 
 
-def test_insight_contradicting_the_profile_is_flagged():
+def test_insight_contradicting_the_profile_is_flagged_in_the_result(tmp_path):
+    from shared.messages import Source
+    from shared.pipeline import Services, run_analysis
+    from shared.pubsub import MemoryPublisher
+    from shared.storage import LocalStore
+
+    data = DF.to_csv(index=False).encode()
+    source = Source(bucket="in", name="sales.csv", generation="1", size=len(data))
     with GeminiServer([stats_turn(), charts_turn(), insights_turn(mean=REVENUE.mean() * 1.5)]) as server:
-        out = analyst(server).analyze(REQ)
-    assert len(out.warnings) == 1 and "mean of revenue" in out.warnings[0]
+        services = Services(settings=settings(), store=LocalStore(tmp_path), publisher=MemoryPublisher(),
+                            analyst_factory=lambda _settings: analyst(server))
+        message = run_analysis(source, data, services)
+    assert message.status == "succeeded"
+    flagged = [w for w in message.warnings if "mean of revenue" in w]
+    assert len(flagged) == 1
 
 
 def test_environment_variables_of_the_sdk_select_and_reach_the_server():

@@ -436,15 +436,11 @@ class GeminiAnalyst:
                 self._run_step(chat, step, spec, user, warnings)
         except (PermanentError, TransientError) as err:
             # Nothing is lost: the caller can still render what Gemini produced before the failure.
-            err.partial_analysis = analysis  # type: ignore[attr-defined]
+            err.partial_analysis = analysis
             raise
 
         analysis.insights = extract_insights(steps[2])
         analysis.succeeded = True
-        from shared.crosscheck import cross_check
-
-        outputs = [p.output or "" for p in analysis.parts() if p.kind is PartKind.RESULT]
-        warnings.extend(cross_check(analysis.insights, request.profile.to_dict(), outputs))
         log.info(
             "gemini analysis finished",
             extra={"turns": chat.usage.turns, "requests": chat.requests, "tokens": chat.usage.total_tokens},
