@@ -193,14 +193,27 @@ def _time(time: dict | None, by_category: dict | None) -> tuple[list[str], list[
 
 
 def _ranks(ranks: dict | None) -> list[str]:
+    """'web-04 has the highest avg_response (410), then web-02 (340) and api-02 (280); api-03 has the
+    lowest (88), ...': the value right after the column name, so the profile cross-check can read it."""
     sentences = []
     for metric, r in (ranks or {}).items():
         if len(r["top"]) < 2:
             continue
-        top = ", ".join(f"{clean_text(k, 30)} ({num(v)})" for k, v in r["top"])
-        bottom = ", ".join(f"{clean_text(k, 30)} ({num(v)})" for k, v in r["bottom"])
-        sentences.append(f"Highest {clean_text(metric)}: {top}; lowest: {bottom}.")
+        top, bottom = r["top"], r["bottom"]
+        sentences.append(
+            f"{clean_text(top[0][0], 30)} has the highest {clean_text(metric)} ({num(top[0][1])}){_then(top[1:])}; "
+            f"{clean_text(bottom[0][0], 30)} has the lowest ({num(bottom[0][1])}){_then(bottom[1:])}."
+        )
     return sentences[:4]
+
+
+def _then(rest: list) -> str:
+    named = [f"{clean_text(k, 30)} ({num(v)})" for k, v in rest]
+    if not named:
+        return ""
+    return ", then " + (
+        " and ".join(named) if len(named) <= 2 else ", ".join(named[:-1]) + " and " + named[-1]
+    )
 
 
 def _correlations(pairs: list | None) -> list[str]:
