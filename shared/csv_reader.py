@@ -1,18 +1,24 @@
 """Reading real-world CSV exports into a typed table.
 
-CONTRACT (implementation pending): see the docstrings; the dataclasses are final.
+``read_csv`` is the single entry point. The steps live in small modules: ``csv_source`` (bytes,
+limits, gzip), ``csv_encoding`` (text), ``csv_dialect`` (delimiter, title lines, decimal mark),
+``csv_rows`` (the streaming parse with ragged-row handling) and ``csv_values`` (column types).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from shared.settings import Settings
+
+# The formula prefixes spreadsheets execute (CSV injection); text cells starting with one are
+# written with a leading apostrophe in the clean CSV.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,25 @@ class Coercion:
     failed: int = 0  # values that could not be converted and became missing
 
 
+@dataclass(frozen=True)
+class ColumnRecipe:
+    """How one column of ``Table.frame`` was made: a converter of ``shared.csv_values`` and its arguments."""
+
+    name: str
+    converter: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ReadSpec:
+    """What ``Table.loader_code`` needs to redo the read with pandas on the original file."""
+
+    skiprows: list[int]  # parsed-record indices (blank lines count) of title lines, header, ragged rows
+    names: list[str]
+    recipes: list[ColumnRecipe]
+    missing_tokens: tuple[str, ...]
+
+
 @dataclass
 class Table:
     frame: pd.DataFrame  # typed columns: float64/Int64 numeric, datetime64, boolean, string
@@ -66,14 +91,32 @@ class Table:
     coercions: list[Coercion] = field(default_factory=list)
     renamed_columns: dict[str, str] = field(default_factory=dict)  # new name -> original header text
     warnings: list[str] = field(default_factory=list)
+    read_spec: ReadSpec | None = field(default=None, repr=False)
 
     def to_clean_csv(self) -> bytes:
-        """The table as UTF-8 CSV: comma, header, ISO dates, plain numbers (what analyst code reads)."""
-        raise NotImplementedError
+        """The table as UTF-8 CSV: comma, header, ISO dates, plain numbers (what analyst code reads).
+
+        Text cells that a spreadsheet would run as a formula (starting with = + - @ tab CR) get a
+        leading apostrophe; numbers, dates and flags are typed columns and never altered.
+        """
+        import pandas as pd
+
+        frame = self.frame.copy()
+        for name in frame.columns:
+            column = frame[name]
+            if isinstance(column.dtype, pd.StringDtype):
+                risky = column.str.startswith(FORMULA_PREFIXES).fillna(False).astype(bool)
+                if risky.any():
+                    frame[name] = column.where(~risky, "'" + column)
+        return frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
 
     def loader_code(self, path: str) -> str:
         """pandas code that rebuilds ``frame`` (as variable ``df``) from the original file at ``path``."""
-        raise NotImplementedError
+        from shared.csv_loader_code import render
+
+        if self.read_spec is None:
+            raise ValueError("this Table was not made by read_csv, so there is no read to repeat")
+        return render(self.dialect, self.read_spec, path)
 
 
 def read_csv(source: bytes | Path, name: str, limits: Limits) -> Table:
@@ -81,4 +124,160 @@ def read_csv(source: bytes | Path, name: str, limits: Limits) -> Table:
 
     Raises InvalidCsvError / LimitExceededError with a specific, human-readable message.
     """
-    raise NotImplementedError
+    # Imported here so that importing the contract stays cheap for modules that only need the types.
+    import pandas as pd
+
+    from shared import csv_values
+    from shared.csv_dialect import sniff
+    from shared.csv_encoding import decode
+    from shared.csv_rows import read_records
+    from shared.csv_source import load
+    from shared.errors import InvalidCsvError
+
+    raw = load(source, name, limits.max_bytes, limits.max_decompressed_bytes)
+    if not raw.data:
+        raise InvalidCsvError("file is empty (0 bytes)", code="empty_file")
+    text, encoding = decode(raw.data)
+    if not text.strip():
+        raise InvalidCsvError(f"file contains only whitespace ({raw.raw_bytes} bytes), no rows", code="empty_file")
+    layout = sniff(text, name)
+    records = read_records(text, layout, limits.max_columns, limits.max_cell_chars)
+    warnings: list[str] = []
+    if layout.preamble_lines:
+        warnings.append(f"skipped {layout.preamble_lines} title line(s) above the header")
+    if not records.rows:
+        if records.skipped:
+            raise InvalidCsvError(
+                f"no row has the header's {len(records.header)} fields (all {len(records.skipped)} rows have "
+                f"more, first on line {records.skipped[0][0]}); the delimiter may be wrong",
+                code="not_a_table",
+            )
+        raise InvalidCsvError(
+            f"file has a header ({len(records.header)} columns, line {records.header_line}) but no data rows",
+            code="header_only",
+        )
+    if len(records.header) == 1:
+        _refuse_non_table(text, records.rows)
+
+    dayfirst = layout.decimal == "," or layout.delimiter == ";"
+    header = [cell.strip() for cell in records.header]
+    columns = [pd.Series(values, dtype=object) for values in zip(*records.rows, strict=True)]
+    columns = [c.where(~c.isin(csv_values.MISSING_TOKENS), None) for c in columns]
+    plans = [csv_values.infer(c, n or f"column_{i}", layout.decimal, dayfirst) for i, (c, n) in enumerate(zip(columns, header, strict=True), 1)]
+
+    has_header = not _header_is_data(header, plans)
+    if has_header:
+        names, renamed = _unique_names(header)
+    else:
+        first = pd.Series(records.header, dtype=object)
+        first = first.where(~first.isin(csv_values.MISSING_TOKENS), None)
+        columns = [pd.concat([first.iloc[[i]], c], ignore_index=True) for i, c in enumerate(columns)]
+        names, renamed = [f"column_{i}" for i in range(1, len(columns) + 1)], {}
+        plans = [csv_values.infer(c, n, layout.decimal, dayfirst) for c, n in zip(columns, names, strict=True)]
+        warnings.append(
+            f"the first line looks like data, not a header; columns are named column_1..column_{len(names)}"
+        )
+    if renamed:
+        shown = ", ".join(f"{new!r} (was {old!r})" for new, old in renamed.items())
+        warnings.append(f"renamed empty or duplicate column names: {shown}")
+
+    frame = pd.DataFrame({n: plan.apply(c) for n, plan, c in zip(names, plans, columns, strict=True)})
+    coercions = [
+        Coercion(n, c.kind, c.detail, c.failed)
+        for n, plan in zip(names, plans, strict=True)
+        for c in plan.coercions
+    ]
+    for plan in plans:
+        warnings.extend(plan.warnings)
+    skipped = [SkippedRow(line, reason) for line, _, reason in records.skipped]
+    if skipped:
+        shown = ", ".join(str(s.line) for s in skipped[:10]) + (", ..." if len(skipped) > 10 else "")
+        warnings.append(
+            f"skipped {len(skipped)} row(s) with more fields than the header's {len(header)} (lines {shown})"
+        )
+    if records.short_lines:
+        shown = ", ".join(map(str, records.short_lines[:10])) + (", ..." if len(records.short_lines) > 10 else "")
+        warnings.append(
+            f"{len(records.short_lines)} row(s) had fewer fields than the header; their last cells are missing "
+            f"(lines {shown})"
+        )
+
+    thousands = None
+    if any(c.kind == "thousands" for c in coercions):
+        thousands = "." if layout.decimal == "," else ","
+    dialect = Dialect(
+        encoding=encoding,
+        delimiter=layout.delimiter,
+        decimal=layout.decimal,
+        thousands=thousands,
+        has_header=has_header,
+        compression=raw.compression,
+    )
+    first_data = records.header_index + 1 if has_header else records.header_index
+    spec = ReadSpec(
+        skiprows=list(range(first_data)) + [index for _, index, _ in records.skipped],
+        names=names,
+        recipes=[ColumnRecipe(n, p.converter, dict(p.kwargs)) for n, p in zip(names, plans, strict=True)],
+        missing_tokens=csv_values.MISSING_TOKENS,
+    )
+    return Table(
+        frame=frame,
+        dialect=dialect,
+        raw_bytes=raw.raw_bytes,
+        sha256=raw.sha256,
+        skipped_rows=skipped,
+        coercions=coercions,
+        renamed_columns=renamed,
+        warnings=warnings,
+        read_spec=spec,
+    )
+
+
+def _header_is_data(header: list[str], plans: list[Any]) -> bool:
+    """True when every typed column's header cell would itself parse as that column's type."""
+    import pandas as pd
+
+    typed = [(cell, plan) for cell, plan in zip(header, plans, strict=True) if plan.converter != "to_text"]
+    if not typed:
+        return False  # all-text tables: a header cannot be told from data, so trust the first line
+    for cell, plan in typed:
+        if not cell.strip():
+            return False
+        if pd.isna(plan.apply(pd.Series([cell], dtype=object)).iloc[0]):
+            return False
+    return True
+
+
+def _unique_names(header: list[str]) -> tuple[list[str], dict[str, str]]:
+    """Names with empties as column_<i> and repeats as name_2, name_3; plus new -> original."""
+    names: list[str] = []
+    renamed: dict[str, str] = {}
+    taken = {h for h in header if h}
+    for i, original in enumerate(header, 1):
+        base = original or f"column_{i}"
+        name, n = base, 2
+        while name in names or (name != original and name in taken):
+            name, n = f"{base}_{n}", n + 1
+        if name != original:
+            renamed[name] = original
+        names.append(name)
+        taken.add(name)
+    return names, renamed
+
+
+def _refuse_non_table(text: str, rows: list[list[str]]) -> None:
+    """A single 'column' that is really markup, JSON or prose is not a table."""
+    from shared.errors import InvalidCsvError
+
+    start = text.lstrip()[:1]
+    if start in ("<", "{", "["):
+        kind = {"<": "HTML or XML", "{": "JSON", "[": "JSON"}[start]
+        raise InvalidCsvError(f"file looks like {kind}, not a delimited table", code="not_a_table")
+    cells = [r[0] for r in rows[:200]]
+    prose = sum(1 for c in cells if len(c) > 80 and c.count(" ") >= 8)
+    if cells and prose > len(cells) / 2:
+        raise InvalidCsvError(
+            "file looks like prose, not a table: one column whose lines are long sentences "
+            "(no ',', ';', tab or '|' delimiter found)",
+            code="not_a_table",
+        )

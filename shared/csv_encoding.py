@@ -1,0 +1,89 @@
+"""Turning a CSV's bytes into text: BOMs, UTF-8, the cp1252/Latin-1 fallback, and refusing binaries."""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+from shared.errors import InvalidCsvError
+
+# Signatures of files people drop by mistake; named so the message can say what the file looks like.
+_MAGIC = (
+    (b"PK\x03\x04", "a ZIP archive (an .xlsx workbook is one)"),
+    (b"%PDF", "a PDF document"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"\xd0\xcf\x11\xe0", "an old Office document (.xls)"),
+    (b"PAR1", "a Parquet file"),
+    (b"SQLite format 3", "an SQLite database"),
+    (b"BZh", "bzip2-compressed data"),
+    (b"\xfd7zXZ", "xz-compressed data"),
+)
+_C1_CONTROLS = re.compile("[\x80-\x9f]")
+_BAD_CONTROLS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f]")
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """(text, python codec name). Raises InvalidCsvError binary_data / undecodable."""
+    if data.startswith(codecs.BOM_UTF8):
+        return _strict(data, "utf-8-sig", "it starts with a UTF-8 byte order mark"), "utf-8-sig"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text = _strict(data, "utf-16", "it starts with a UTF-16 byte order mark")
+        _refuse_control_heavy(text)
+        return text, "utf-16"
+    _refuse_binary(data)
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        text, codec = data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        # cp1252 leaves five bytes undefined; Latin-1 maps them to C1 controls, which real text never
+        # contains, so they tell a Latin-1 file from one that is neither.
+        text, codec = data.decode("latin-1"), "latin-1"
+        if match := _C1_CONTROLS.search(text):
+            raise InvalidCsvError(
+                "file is not UTF-8, cp1252 or Latin-1 text: byte "
+                f"0x{ord(match.group()):02x} at offset {match.start()} is a control code in every one of them",
+                code="undecodable",
+            ) from None
+    return text, codec
+
+
+def _strict(data: bytes, codec: str, why: str) -> str:
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError as err:
+        raise InvalidCsvError(
+            f"file cannot be decoded as {codec.replace('-sig', '')} although {why}: "
+            f"invalid bytes at offset {err.start}",
+            code="undecodable",
+        ) from None
+
+
+def _refuse_binary(data: bytes) -> None:
+    head = data[:8192]
+    for magic, what in _MAGIC:
+        if head.startswith(magic):
+            raise InvalidCsvError(f"file is {what}, not CSV text", code="binary_data")
+    nul = head.find(b"\x00")
+    if nul >= 0:
+        raise InvalidCsvError(
+            f"file contains binary data (a NUL byte at offset {nul}), not CSV text",
+            code="binary_data",
+        )
+    _refuse_control_heavy(head.decode("latin-1"))
+
+
+def _refuse_control_heavy(text: str) -> None:
+    sample = text[:8192]
+    if not sample:
+        return
+    controls = len(_BAD_CONTROLS.findall(sample))
+    if "\x00" in sample or controls > max(8, len(sample) // 100):
+        raise InvalidCsvError(
+            f"file contains binary data ({controls} control bytes in its first {len(sample)} characters), "
+            "not CSV text",
+            code="binary_data",
+        )

@@ -1,0 +1,95 @@
+"""The streaming parse: records out of decoded text, limits checked as each record is read.
+
+Rows with more fields than the header are skipped and reported by line (there is no way to know
+which field is the extra one, so nothing is shifted). Rows with fewer fields keep their fields in
+place and get missing values at the end, as pandas does (exports often drop trailing empty cells).
+"""
+
+from __future__ import annotations
+
+import csv
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from shared.csv_dialect import Layout
+from shared.errors import InvalidCsvError, LimitExceededError
+
+# csv.field_size_limit is process-wide; the lock keeps two reads from changing it under each other.
+_FIELD_LIMIT_LOCK = threading.Lock()
+
+
+@dataclass
+class Records:
+    header: list[str]
+    header_line: int
+    header_index: int  # index of the header among parsed records (blank lines count, as in pandas)
+    rows: list[list[str]]  # data rows, padded to the header's width
+    skipped: list[tuple[int, int, str]] = field(default_factory=list)  # (line, record index, reason)
+    short_lines: list[int] = field(default_factory=list)
+
+
+def lines(text: str) -> Iterator[str]:
+    """Physical lines with their endings, without copying the text into another buffer."""
+    newline = "\n" if "\n" in text else "\r"  # old Mac exports end lines with CR only
+    start = 0
+    size = len(text)
+    while start < size:
+        end = text.find(newline, start)
+        if end < 0:
+            yield text[start:]
+            return
+        yield text[start : end + 1]
+        start = end + 1
+
+
+def read_records(text: str, layout: Layout, max_columns: int, max_cell_chars: int) -> Records:
+    """Parse ``text`` with ``layout``; raise too_many_columns / cell_too_long / header_only early."""
+    with _FIELD_LIMIT_LOCK:
+        previous = csv.field_size_limit(max_cell_chars)
+        try:
+            return _read(text, layout, max_columns, max_cell_chars)
+        finally:
+            csv.field_size_limit(previous)
+
+
+def _read(text: str, layout: Layout, max_columns: int, max_cell_chars: int) -> Records:
+    reader = csv.reader(lines(text), delimiter=layout.delimiter)
+    records: Records | None = None
+    width = 0
+    index = -1
+    line_before = 0
+    try:
+        for row in reader:
+            index += 1
+            first_line = line_before + 1
+            line_before = reader.line_num
+            if index < layout.preamble_rows or not row:
+                continue
+            if records is None:
+                if len(row) > max_columns:
+                    raise LimitExceededError(
+                        f"the header has {len(row)} columns, over the {max_columns} limit (MAX_COLUMNS)",
+                        code="too_many_columns",
+                    )
+                records = Records(header=row, header_line=first_line, header_index=index, rows=[])
+                width = len(row)
+                continue
+            if len(row) > width:
+                records.skipped.append((first_line, index, f"{len(row)} fields, expected {width}"))
+                continue
+            if len(row) < width:
+                records.short_lines.append(first_line)
+                row = row + [""] * (width - len(row))
+            records.rows.append(row)
+    except csv.Error as err:
+        if "field larger than field limit" in str(err):
+            raise LimitExceededError(
+                f"a cell on line {reader.line_num} is longer than {max_cell_chars:,} characters "
+                "(MAX_CELL_CHARS); an unclosed quote can also cause this",
+                code="cell_too_long",
+            ) from None
+        raise InvalidCsvError(f"line {reader.line_num} cannot be parsed as CSV: {err}", code="not_a_table") from None
+    if records is None:
+        raise InvalidCsvError("file has no rows (only blank or title lines)", code="empty_file")
+    return records

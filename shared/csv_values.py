@@ -1,0 +1,233 @@
+"""Typing the text cells of a CSV: numbers written for people, dates, flags, and plain text.
+
+The four converters (``to_number``, ``to_datetime``, ``to_boolean``, ``to_text``) are
+self-contained on purpose: the reader applies them, and ``Table.loader_code`` copies their source
+into the notebook's first cell, so the pipeline and the re-runnable notebook cannot drift apart.
+They may use only ``pd`` and must not reference anything else in this module.
+
+``infer`` decides, per column, which converter applies (and with what arguments) from the data.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from shared.csv_reader import Coercion
+
+# Cells that mean "no value" in exports from spreadsheets, databases, R and pandas.
+MISSING_TOKENS = ("", "NA", "N/A", "n/a", "na", "null", "NULL", "Null", "None", "none", "NaN", "nan", "#N/A")
+DASH = "-"
+SHARE_REQUIRED = 0.95  # a column converts only when this share of its non-missing values parse
+DATE_SAMPLE = 500
+
+
+def to_number(s, decimal=".", integer=False):
+    """Numbers written for people ("$1,234.50", "12.5%", "1.234,5", "EUR 12") as numbers; others NA."""
+    t = s.astype("string").str.strip()
+    currency = r"(?:[$€£¥₹]|(?<![A-Za-z])(?:USD|EUR|GBP|JPY|CHF|CAD|AUD|CNY|INR)(?![A-Za-z]))"
+    t = t.str.replace(r"^([+-]?)\s*" + currency + r"\s*", r"\1", regex=True)
+    t = t.str.replace(r"\s*" + currency + r"$", "", regex=True)
+    t = t.str.replace(r"\s*%$", "", regex=True)
+    t = t.str.replace(r"(?<=\d)[\s\u00a0\u202f'](?=\d{3})", "", regex=True)
+    if decimal == ",":
+        ok = t.str.fullmatch(r"[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?|[+-]?,\d+")
+        t = t.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    else:
+        ok = t.str.fullmatch(
+            r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?(?:[eE][+-]?\d+)?|[+-]?\.\d+(?:[eE][+-]?\d+)?"
+        )
+        t = t.str.replace(",", "", regex=False)
+    values = pd.to_numeric(t.where(ok.fillna(False).astype(bool)), errors="coerce")
+    return values.astype("Int64" if integer else "float64")
+
+
+def to_datetime(s, format):
+    """Dates/datetimes in one explicit format ("ISO8601" accepts offsets, converted to UTC); others NaT."""
+    t = s.astype("string").str.strip()
+    if format == "ISO8601":
+        values = pd.to_datetime(t, format="ISO8601", errors="coerce", utc=True).dt.tz_localize(None)
+    else:
+        values = pd.to_datetime(t, format=format, errors="coerce")
+    return values.astype("datetime64[ns]")
+
+
+def to_boolean(s, true_values, false_values):
+    """Flags ("yes"/"no", "true"/"false", ...; case-insensitive) as a nullable boolean column."""
+    t = s.astype("string").str.strip().str.lower()
+    out = pd.Series(pd.NA, index=s.index, dtype="boolean")
+    out[t.isin(true_values).fillna(False).astype(bool)] = True
+    out[t.isin(false_values).fillna(False).astype(bool)] = False
+    return out
+
+
+def to_text(s):
+    """Text as pandas' nullable string dtype (missing cells are pd.NA)."""
+    return s.astype("string")
+
+
+CONVERTERS = {f.__name__: f for f in (to_number, to_datetime, to_boolean, to_text)}
+
+_CURRENCY = re.compile(r"[$€£¥₹]|(?<![A-Za-z])(?:USD|EUR|GBP|JPY|CHF|CAD|AUD|CNY|INR)(?![A-Za-z])")
+_FLAG_NAME = re.compile(
+    r"^(is|has|was|can|did|should)([_\s]|[A-Z])|(^|[_\s])(flag|active|enabled|disabled|deleted|bool)([_\s]|$)",
+)
+_TRUE = ["true", "yes", "y", "t"]
+_FALSE = ["false", "no", "n", "f"]
+_DATE_GATE = r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}|[A-Za-z]{3,9}\.?[ -]\d|\d[ -][A-Za-z]{3,9}"
+_ISO_GATE = r"\d{4}-\d{2}(-\d{2})?([T ]\d{2}:\d{2}.*)?"
+_DATE_FORMATS = (
+    "%Y/%m/%d", "%Y/%m/%d %H:%M", "%Y/%m/%d %H:%M:%S",
+    "%d/%m/%Y", "%m/%d/%Y", "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M", "%d/%m/%Y %H:%M:%S",
+    "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %I:%M %p", "%m/%d/%Y %I:%M:%S %p", "%d/%m/%y", "%m/%d/%y",
+    "%d.%m.%Y", "%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S", "%d.%m.%y", "%d-%m-%Y", "%m-%d-%Y",
+    "%b %d, %Y", "%b %d %Y", "%B %d, %Y", "%B %d %Y", "%d %b %Y", "%d %B %Y",
+    "%d-%b-%Y", "%d-%b-%y", "%b %Y", "%B %Y",
+)  # fmt: skip
+
+
+@dataclass
+class Plan:
+    """How one column is converted: ``CONVERTERS[converter](raw, **kwargs)``."""
+
+    converter: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    coercions: list[Coercion] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def apply(self, raw: pd.Series) -> pd.Series:
+        return CONVERTERS[self.converter](raw, **self.kwargs)
+
+
+def infer(raw: pd.Series, name: str, decimal: str, dayfirst: bool) -> Plan:
+    """The converter that fits (nearly) every non-missing value of ``raw``, else text."""
+    text = raw.astype("string").str.strip()
+    present = text[text.notna() & (text != "")]
+    if present.empty:
+        return Plan("to_text")
+    for attempt in (_as_boolean, _as_number, _as_datetime):
+        plan = attempt(raw, present, name, decimal, dayfirst)
+        if plan is not None:
+            return plan
+    return Plan("to_text")
+
+
+def _as_boolean(raw: pd.Series, present: pd.Series, name: str, decimal: str, dayfirst: bool) -> Plan | None:
+    lowered = present.str.lower()
+    true_values, false_values = list(_TRUE), list(_FALSE)
+    if _FLAG_NAME.search(name) or _FLAG_NAME.search(name.lower()):
+        true_values.append("1")
+        false_values.append("0")
+    if not lowered.isin(true_values + false_values).all():
+        return None
+    seen = sorted(set(lowered.unique()))
+    detail = f"read {', '.join(repr(v) for v in seen)} as true/false"
+    kwargs = {"true_values": true_values, "false_values": false_values}
+    return Plan("to_boolean", kwargs, [Coercion(name, "boolean", detail)])
+
+
+def _as_number(raw: pd.Series, present: pd.Series, name: str, decimal: str, dayfirst: bool) -> Plan | None:
+    candidates = present[present != DASH]
+    if candidates.empty:
+        return None
+    values = to_number(candidates, decimal=decimal)
+    valid = values.notna()
+    if valid.sum() < SHARE_REQUIRED * len(candidates):
+        return None
+    good = candidates[valid]
+    good_values = values[valid]
+    # Integers with leading zeros (zip codes, account numbers) or over 15 digits (ids, card numbers)
+    # would be damaged as numbers.
+    if good.str.fullmatch(r"[+-]?0\d+").any() or good.str.fullmatch(r"[+-]?\d{16,}").any():
+        return None
+    decimal_mark = r"," if decimal == "," else r"\.|[eE]"
+    integer = bool(
+        not good.str.contains(decimal_mark).any()
+        and (good_values % 1 == 0).all()
+        and good_values.abs().max() < 2**53
+    )
+    failed = int(len(candidates) - valid.sum())
+    coercions = _number_coercions(name, good, decimal, failed)
+    plan = Plan("to_number", {"decimal": decimal, "integer": integer}, coercions)
+    if failed:
+        plan.warnings.append(
+            f"column {name!r}: {failed} value(s) were not numbers and became missing"
+        )
+    return plan
+
+
+def _number_coercions(name: str, good: pd.Series, decimal: str, failed: int) -> list[Coercion]:
+    counts = {
+        "currency": int(good.str.contains(_CURRENCY).sum()),
+        "percent": int(good.str.contains(r"%$").sum()),
+        "thousands": int(
+            good.str.contains(r"\d\.\d{3}(?!\d)" if decimal == "," else r"\d,\d{3}(?!\d)").sum()
+            + good.str.contains(r"\d[\s\u00a0\u202f']\d{3}").sum()
+        ),
+        "decimal_comma": int(good.str.contains(r",\d").sum()) if decimal == "," else 0,
+    }
+    details = {
+        "currency": "removed currency symbols or codes from {n} values",
+        "percent": "removed '%' from {n} values (kept in percent units: '12.5%' is 12.5)",
+        "thousands": "removed thousands separators from {n} values",
+        "decimal_comma": "read the decimal comma in {n} values",
+    }
+    out = []
+    for kind, n in counts.items():
+        if n:
+            out.append(Coercion(name, kind, details[kind].format(n=n), failed))
+    if not out and failed:
+        out.append(Coercion(name, "numeric", f"{failed} values that are not numbers became missing", failed))
+    return out
+
+
+def _as_datetime(raw: pd.Series, present: pd.Series, name: str, decimal: str, dayfirst: bool) -> Plan | None:
+    sample = pd.Series(present.unique()[:DATE_SAMPLE], dtype="string")
+    if sample.str.contains(_DATE_GATE).mean() < SHARE_REQUIRED:
+        return None
+    scores: dict[str, int] = {}
+    if sample.str.fullmatch(_ISO_GATE).mean() >= SHARE_REQUIRED:
+        scores["ISO8601"] = _parsed(sample, "ISO8601")
+    else:
+        for fmt in _DATE_FORMATS:
+            scores[fmt] = _parsed(sample, fmt)
+    best = max(scores.values(), default=0)
+    if best < SHARE_REQUIRED * len(sample):
+        return None
+    winners = [fmt for fmt, n in scores.items() if n == best]
+    fmt = winners[0]
+    warnings = []
+    ambiguous = [f for f in winners if f.startswith(("%d/%m", "%m/%d", "%d-%m", "%m-%d"))]
+    if len(ambiguous) > 1:
+        fmt = next(f for f in ambiguous if f.startswith("%d" if dayfirst else "%m"))
+        order = "day/month" if dayfirst else "month/day"
+        warnings.append(f"column {name!r}: no day above 12 tells day/month from month/day; read as {order}")
+    try:
+        values = to_datetime(present, fmt)
+    except (ValueError, OverflowError):  # out of the datetime64[ns] range (before 1677 or after 2262)
+        return None
+    valid = int(values.notna().sum())
+    if valid < SHARE_REQUIRED * len(present):
+        return None
+    failed = len(present) - valid
+    has_time = "%H" in fmt or "%I" in fmt or (fmt == "ISO8601" and bool(sample.str.contains(":").any()))
+    kind = "datetime" if has_time else "date"
+    shown = "ISO 8601" if fmt == "ISO8601" else fmt
+    detail = f"parsed as {shown}" + (f"; {failed} values that did not parse became missing" if failed else "")
+    if failed:
+        warnings.append(f"column {name!r}: {failed} value(s) were not dates in {shown} and became missing")
+    return Plan("to_datetime", {"format": fmt}, [Coercion(name, kind, detail, failed)], warnings)
+
+
+def _parsed(sample: pd.Series, fmt: str) -> int:
+    try:
+        if fmt == "ISO8601":
+            parsed = pd.to_datetime(sample, format=fmt, errors="coerce", utc=True)
+        else:
+            parsed = pd.to_datetime(sample, format=fmt, errors="coerce")
+    except (ValueError, OverflowError):
+        return 0
+    return int(parsed.notna().sum())
