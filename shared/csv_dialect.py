@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import csv
-import io
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 DELIMITERS = (",", ";", "\t", "|")
@@ -25,6 +25,20 @@ class Layout:
     preamble_rows: int  # the same, counted as parsed rows
     expected_fields: int
     decimal: str
+
+
+def lines(text: str) -> Iterator[str]:
+    """Physical lines with their endings, without copying the text into another buffer."""
+    newline = "\n" if "\n" in text else "\r"  # old Mac exports end lines with CR only
+    start = 0
+    size = len(text)
+    while start < size:
+        end = text.find(newline, start)
+        if end < 0:
+            yield text[start:]
+            return
+        yield text[start : end + 1]
+        start = end + 1
 
 
 def sample_of(text: str) -> tuple[str, bool]:
@@ -51,12 +65,15 @@ def sniff(text: str, name: str) -> Layout:
     expected = _mode(rows)
     preamble_rows = 0
     preamble_lines = 1 if directive else 0
-    reader = csv.reader(io.StringIO(sample[directive.end() :] if directive else sample), delimiter=delimiter)
-    for row in reader:
-        if preamble_rows >= MAX_PREAMBLE_ROWS or expected <= 1 or not _is_title(row, expected):
-            break
-        preamble_rows += 1
-        preamble_lines = reader.line_num + (1 if directive else 0)
+    reader = csv.reader(lines(sample[directive.end() :] if directive else sample), delimiter=delimiter)
+    try:
+        for row in reader:
+            if preamble_rows >= MAX_PREAMBLE_ROWS or expected <= 1 or not _is_title(row, expected):
+                break
+            preamble_rows += 1
+            preamble_lines = reader.line_num + (1 if directive else 0)
+    except csv.Error:
+        pass  # the full parse reports what is wrong with the line, with its number
     if directive:
         preamble_rows += 1
     decimal = _decimal(rows, delimiter)
@@ -70,7 +87,7 @@ def _is_tsv(name: str) -> bool:
 
 def _rows(sample: str, delimiter: str, whole: bool) -> list[list[str]]:
     try:
-        rows = [r for r in csv.reader(io.StringIO(sample), delimiter=delimiter) if r]
+        rows = [r for r in csv.reader(lines(sample), delimiter=delimiter) if r]
     except csv.Error:
         return []
     if not whole and rows:

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import csv
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from shared.csv_dialect import Layout
+from shared.csv_dialect import Layout, lines
 from shared.errors import InvalidCsvError, LimitExceededError
 
 # csv.field_size_limit is process-wide; the lock keeps two reads from changing it under each other.
@@ -27,20 +26,6 @@ class Records:
     rows: list[list[str]]  # data rows, padded to the header's width
     skipped: list[tuple[int, int, str]] = field(default_factory=list)  # (line, record index, reason)
     short_lines: list[int] = field(default_factory=list)
-
-
-def lines(text: str) -> Iterator[str]:
-    """Physical lines with their endings, without copying the text into another buffer."""
-    newline = "\n" if "\n" in text else "\r"  # old Mac exports end lines with CR only
-    start = 0
-    size = len(text)
-    while start < size:
-        end = text.find(newline, start)
-        if end < 0:
-            yield text[start:]
-            return
-        yield text[start : end + 1]
-        start = end + 1
 
 
 def read_records(text: str, layout: Layout, max_columns: int, max_cell_chars: int) -> Records:
