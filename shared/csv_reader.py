@@ -7,6 +7,7 @@ limits, gzip), ``csv_encoding`` (text), ``csv_dialect`` (delimiter, title lines,
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -140,6 +141,7 @@ def read_csv(source: bytes | Path, name: str, limits: Limits) -> Table:
     text, encoding = decode(raw.data)
     if not text.strip():
         raise InvalidCsvError(f"file contains only whitespace ({raw.raw_bytes} bytes), no rows", code="empty_file")
+    _refuse_markup(text)
     layout = sniff(text, name)
     records = read_records(text, layout, limits.max_columns, limits.max_cell_chars)
     warnings: list[str] = []
@@ -157,7 +159,7 @@ def read_csv(source: bytes | Path, name: str, limits: Limits) -> Table:
             code="header_only",
         )
     if len(records.header) == 1:
-        _refuse_non_table(text, records.rows)
+        _refuse_prose(records.rows)
 
     dayfirst = layout.decimal == "," or layout.delimiter == ";"
     header = [cell.strip() for cell in records.header]
@@ -265,16 +267,29 @@ def _unique_names(header: list[str]) -> tuple[list[str], dict[str, str]]:
     return names, renamed
 
 
-def _refuse_non_table(text: str, rows: list[list[str]]) -> None:
-    """A single 'column' that is really markup, JSON or prose is not a table."""
+_MARKUP = {
+    "HTML or XML": re.compile(r"\A\s*<(?:!DOCTYPE|\?xml|!--|[A-Za-z][\w:-]*[\s/>])", re.IGNORECASE),
+    # '[id],[name]' is a SQL Server header, so only JSON's own openings count: {"  [{  ["  [[
+    "JSON": re.compile(r'\A\s*(?:\{\s*(?:"|$)|\[\s*[\[{"])'),
+}
+
+
+def _refuse_markup(text: str) -> None:
+    """Web pages, XML and JSON saved under a .csv name are not tables, whatever they split into."""
     from shared.errors import InvalidCsvError
 
-    start = text.lstrip()[:1]
-    if start in ("<", "{", "["):
-        kind = {"<": "HTML or XML", "{": "JSON", "[": "JSON"}[start]
-        raise InvalidCsvError(f"file looks like {kind}, not a delimited table", code="not_a_table")
+    head = text[:4096]
+    for kind, pattern in _MARKUP.items():
+        if pattern.match(head):
+            raise InvalidCsvError(f"file looks like {kind}, not a delimited table", code="not_a_table")
+
+
+def _refuse_prose(rows: list[list[str]]) -> None:
+    """A single 'column' of long sentences is text saved as .csv, not a table."""
+    from shared.errors import InvalidCsvError
+
     cells = [r[0] for r in rows[:200]]
-    prose = sum(1 for c in cells if len(c) > 80 and c.count(" ") >= 8)
+    prose = sum(1 for c in cells if len(c) > 60 and c.count(" ") >= 8)
     if cells and prose > len(cells) / 2:
         raise InvalidCsvError(
             "file looks like prose, not a table: one column whose lines are long sentences "
