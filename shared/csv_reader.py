@@ -131,7 +131,7 @@ def read_csv(source: bytes | Path, name: str, limits: Limits) -> Table:
     from shared import csv_values
     from shared.csv_dialect import sniff
     from shared.csv_encoding import decode
-    from shared.csv_rows import read_records
+    from shared.csv_rows import cell_limit, read_records
     from shared.csv_source import load
     from shared.errors import InvalidCsvError
 
@@ -142,12 +142,13 @@ def read_csv(source: bytes | Path, name: str, limits: Limits) -> Table:
     if not text.strip():
         raise InvalidCsvError(f"file contains only whitespace ({raw.raw_bytes} bytes), no rows", code="empty_file")
     _refuse_markup(text)
-    layout = sniff(text, name)
-    records = read_records(text, layout, limits.max_columns, limits.max_cell_chars)
+    with cell_limit(limits.max_cell_chars):
+        layout = sniff(text, name)
+        records = read_records(text, layout, limits.max_columns, limits.max_cell_chars)
     warnings: list[str] = []
     if layout.preamble_lines:
         warnings.append(f"skipped {layout.preamble_lines} title line(s) above the header")
-    if not records.rows:
+    if not records.row_count:
         if records.skipped:
             raise InvalidCsvError(
                 f"no row has the header's {len(records.header)} fields (all {len(records.skipped)} rows have "
@@ -159,11 +160,11 @@ def read_csv(source: bytes | Path, name: str, limits: Limits) -> Table:
             code="header_only",
         )
     if len(records.header) == 1:
-        _refuse_prose(records.rows)
+        _refuse_prose(records.columns[0])
 
     dayfirst = layout.decimal == "," or layout.delimiter == ";"
     header = [cell.strip() for cell in records.header]
-    columns = [pd.Series(values, dtype=object) for values in zip(*records.rows, strict=True)]
+    columns = [pd.Series(records.columns.pop(0), dtype=object) for _ in header]
     columns = [c.where(~c.isin(csv_values.MISSING_TOKENS), None) for c in columns]
     plans = [csv_values.infer(c, n or f"column_{i}", layout.decimal, dayfirst) for i, (c, n) in enumerate(zip(columns, header, strict=True), 1)]
 
@@ -183,7 +184,9 @@ def read_csv(source: bytes | Path, name: str, limits: Limits) -> Table:
         shown = ", ".join(f"{new!r} (was {old!r})" for new, old in renamed.items())
         warnings.append(f"renamed empty or duplicate column names: {shown}")
 
-    frame = pd.DataFrame({n: plan.apply(c) for n, plan, c in zip(names, plans, columns, strict=True)})
+    frame = pd.DataFrame(
+        {n: plan.apply(c) if plan.result is None else plan.result for n, plan, c in zip(names, plans, columns, strict=True)}
+    )
     coercions = [
         Coercion(n, c.kind, c.detail, c.failed)
         for n, plan in zip(names, plans, strict=True)
@@ -284,11 +287,11 @@ def _refuse_markup(text: str) -> None:
             raise InvalidCsvError(f"file looks like {kind}, not a delimited table", code="not_a_table")
 
 
-def _refuse_prose(rows: list[list[str]]) -> None:
+def _refuse_prose(cells: list[str]) -> None:
     """A single 'column' of long sentences is text saved as .csv, not a table."""
     from shared.errors import InvalidCsvError
 
-    cells = [r[0] for r in rows[:200]]
+    cells = cells[:200]
     prose = sum(1 for c in cells if len(c) > 60 and c.count(" ") >= 8)
     if cells and prose > len(cells) / 2:
         raise InvalidCsvError(

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import csv
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from shared.csv_dialect import Layout, lines
@@ -16,6 +18,8 @@ from shared.errors import InvalidCsvError, LimitExceededError
 
 # csv.field_size_limit is process-wide; the lock keeps two reads from changing it under each other.
 _FIELD_LIMIT_LOCK = threading.Lock()
+# Rows are held as lists only this many at a time, then moved into per-column lists.
+_CHUNK_ROWS = 10_000
 
 
 @dataclass
@@ -23,24 +27,28 @@ class Records:
     header: list[str]
     header_line: int
     header_index: int  # index of the header among parsed records (blank lines count, as in pandas)
-    rows: list[list[str]]  # data rows, padded to the header's width
+    columns: list[list[str]]  # data cells by column, rows padded to the header's width
+    row_count: int = 0
     skipped: list[tuple[int, int, str]] = field(default_factory=list)  # (line, record index, reason)
     short_lines: list[int] = field(default_factory=list)
 
 
-def read_records(text: str, layout: Layout, max_columns: int, max_cell_chars: int) -> Records:
-    """Parse ``text`` with ``layout``; raise too_many_columns / cell_too_long / header_only early."""
+@contextmanager
+def cell_limit(max_cell_chars: int) -> Iterator[None]:
+    """csv's own field-size check, set to MAX_CELL_CHARS, so a runaway cell stops the parse at once."""
     with _FIELD_LIMIT_LOCK:
         previous = csv.field_size_limit(max_cell_chars)
         try:
-            return _read(text, layout, max_columns, max_cell_chars)
+            yield
         finally:
             csv.field_size_limit(previous)
 
 
-def _read(text: str, layout: Layout, max_columns: int, max_cell_chars: int) -> Records:
+def read_records(text: str, layout: Layout, max_columns: int, max_cell_chars: int) -> Records:
+    """Parse ``text`` with ``layout`` (inside ``cell_limit``); raise too_many_columns / cell_too_long early."""
     reader = csv.reader(lines(text), delimiter=layout.delimiter)
     records: Records | None = None
+    chunk: list[list[str]] = []
     width = 0
     index = -1
     line_before = 0
@@ -57,7 +65,8 @@ def _read(text: str, layout: Layout, max_columns: int, max_cell_chars: int) -> R
                         f"the header has {len(row)} columns, over the {max_columns} limit (MAX_COLUMNS)",
                         code="too_many_columns",
                     )
-                records = Records(header=row, header_line=first_line, header_index=index, rows=[])
+                records = Records(header=row, header_line=first_line, header_index=index, columns=[])
+                records.columns = [[] for _ in row]
                 width = len(row)
                 continue
             if len(row) > width:
@@ -66,7 +75,9 @@ def _read(text: str, layout: Layout, max_columns: int, max_cell_chars: int) -> R
             if len(row) < width:
                 records.short_lines.append(first_line)
                 row = row + [""] * (width - len(row))
-            records.rows.append(row)
+            chunk.append(row)
+            if len(chunk) == _CHUNK_ROWS:
+                _move(chunk, records)
     except csv.Error as err:
         if "field larger than field limit" in str(err):
             raise LimitExceededError(
@@ -77,4 +88,14 @@ def _read(text: str, layout: Layout, max_columns: int, max_cell_chars: int) -> R
         raise InvalidCsvError(f"line {reader.line_num} cannot be parsed as CSV: {err}", code="not_a_table") from None
     if records is None:
         raise InvalidCsvError("file has no rows (only blank or title lines)", code="empty_file")
+    _move(chunk, records)
     return records
+
+
+def _move(chunk: list[list[str]], records: Records) -> None:
+    """Append a chunk of rows to the columns (a C-speed transpose) and free the row lists."""
+    if chunk:
+        for column, cells in zip(records.columns, zip(*chunk, strict=True), strict=True):
+            column.extend(cells)
+        records.row_count += len(chunk)
+        chunk.clear()

@@ -27,7 +27,13 @@ DATE_SAMPLE = 500
 
 def to_number(s, decimal=".", integer=False):
     """Numbers written for people ("$1,234.50", "12.5%", "1.234,5", "EUR 12") as numbers; others NA."""
-    t = s.astype("string").str.strip()
+    t = s.astype("string")
+    if decimal == ".":
+        plain = pd.to_numeric(t, errors="coerce")
+        if plain.notna().sum() == t.notna().sum() and not plain.isin([float("inf"), float("-inf")]).any():
+            # every value is already a plain number: skip the (slow, per-value) clean-up below
+            return plain.astype("Int64" if integer else "float64")
+    t = t.str.strip()
     currency = r"(?:[$€£¥₹]|(?<![A-Za-z])(?:USD|EUR|GBP|JPY|CHF|CAD|AUD|CNY|INR)(?![A-Za-z]))"
     t = t.str.replace(r"^([+-]?)\s*" + currency + r"\s*", r"\1", regex=True)
     t = t.str.replace(r"\s*" + currency + r"$", "", regex=True)
@@ -52,6 +58,8 @@ def to_datetime(s, format):
         values = pd.to_datetime(t, format="ISO8601", errors="coerce", utc=True).dt.tz_localize(None)
     else:
         values = pd.to_datetime(t, format=format, errors="coerce")
+    # "9999-12-31" ("never") and other dates outside datetime64[ns] (1677-2262) become missing.
+    values = values.where((values >= pd.Timestamp.min) & (values <= pd.Timestamp.max))
     return values.astype("datetime64[ns]")
 
 
@@ -97,65 +105,80 @@ class Plan:
     kwargs: dict[str, Any] = field(default_factory=dict)
     coercions: list[Coercion] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    result: pd.Series | None = field(default=None, repr=False)  # the converted column, when inference made it
 
     def apply(self, raw: pd.Series) -> pd.Series:
         return CONVERTERS[self.converter](raw, **self.kwargs)
 
 
 def infer(raw: pd.Series, name: str, decimal: str, dayfirst: bool) -> Plan:
-    """The converter that fits (nearly) every non-missing value of ``raw``, else text."""
-    text = raw.astype("string").str.strip()
-    present = text[text.notna() & (text != "")]
+    """The converter that fits (nearly) every non-missing value of ``raw``, else text.
+
+    Each candidate type is first tried on the column's distinct values (or a sample of them), so
+    a text column costs a few hash operations, not a per-value regular expression pass.
+    """
+    present = raw[raw.notna()]
     if present.empty:
         return Plan("to_text")
+    distinct = pd.Series(present.unique(), dtype="string")
     for attempt in (_as_boolean, _as_number, _as_datetime):
-        plan = attempt(raw, present, name, decimal, dayfirst)
+        plan = attempt(raw, present, distinct, name, decimal, dayfirst)
         if plan is not None:
             return plan
     return Plan("to_text")
 
 
-def _as_boolean(raw: pd.Series, present: pd.Series, name: str, decimal: str, dayfirst: bool) -> Plan | None:
-    lowered = present.str.lower()
+def _as_boolean(raw, present, distinct, name, decimal, dayfirst) -> Plan | None:
+    if len(distinct) > 8:  # 4 spellings each of true and false, in any case mix
+        return None
     true_values, false_values = list(_TRUE), list(_FALSE)
     if _FLAG_NAME.search(name) or _FLAG_NAME.search(name.lower()):
         true_values.append("1")
         false_values.append("0")
-    if not lowered.isin(true_values + false_values).all():
+    seen = sorted({v.strip().lower() for v in distinct})
+    if not set(seen) <= set(true_values + false_values):
         return None
-    seen = sorted(set(lowered.unique()))
     detail = f"read {', '.join(repr(v) for v in seen)} as true/false"
     kwargs = {"true_values": true_values, "false_values": false_values}
     return Plan("to_boolean", kwargs, [Coercion(name, "boolean", detail)])
 
 
-def _as_number(raw: pd.Series, present: pd.Series, name: str, decimal: str, dayfirst: bool) -> Plan | None:
-    candidates = present[present != DASH]
-    if candidates.empty:
+def _as_number(raw, present, distinct, name, decimal, dayfirst) -> Plan | None:
+    sample = distinct[distinct != DASH][:DATE_SAMPLE * 2]
+    if sample.empty or to_number(sample, decimal=decimal).notna().sum() < SHARE_REQUIRED * len(sample):
         return None
-    values = to_number(candidates, decimal=decimal)
-    valid = values.notna()
-    if valid.sum() < SHARE_REQUIRED * len(candidates):
-        return None
-    good = candidates[valid]
-    good_values = values[valid]
-    # Integers with leading zeros (zip codes, account numbers) or over 15 digits (ids, card numbers)
-    # would be damaged as numbers.
-    if good.str.fullmatch(r"[+-]?0\d+").any() or good.str.fullmatch(r"[+-]?\d{16,}").any():
-        return None
-    decimal_mark = r"," if decimal == "," else r"\.|[eE]"
-    integer = bool(
-        not good.str.contains(decimal_mark).any()
-        and (good_values % 1 == 0).all()
-        and good_values.abs().max() < 2**53
+    mask = raw.notna().to_numpy()
+    quick = pd.to_numeric(raw.astype("string"), errors="coerce") if decimal == "." else None
+    # the same test as to_number's fast path: every value already a plain number
+    plain = (
+        quick is not None
+        and bool(quick[mask].notna().all())
+        and not quick.isin([float("inf"), float("-inf")]).any()
     )
-    failed = int(len(candidates) - valid.sum())
-    coercions = _number_coercions(name, good, decimal, failed)
-    plan = Plan("to_number", {"decimal": decimal, "integer": integer}, coercions)
+    values = quick.astype("float64") if plain else to_number(raw, decimal=decimal)
+    present_values = values[mask]
+    candidates = int((present != DASH).sum())
+    valid = present_values.notna().to_numpy()
+    if candidates == 0 or valid.sum() < SHARE_REQUIRED * candidates:
+        return None
+    good = present[valid].astype("string")
+    good_values = present_values[valid]
+    if plain:
+        integer = pd.api.types.is_integer_dtype(quick.dtype)
+    else:
+        integer = bool((good_values % 1 == 0).all()) and not good.str.contains(r"," if decimal == "," else r"[.eE]").any()
+    if integer:
+        # Leading zeros (zip codes, account numbers) and 16+ digits (ids, card numbers) would be
+        # damaged as numbers, so such columns stay text.
+        zero_led = good[good.str.startswith(("0", "+0", "-0"))]
+        if good_values.abs().max() >= 10**15 or zero_led.str.match(r"[+-]?0\d").any():
+            return None
+        values = values.astype("Int64")
+    failed = int(candidates - valid.sum())
+    coercions = [] if plain and not failed else _number_coercions(name, good, decimal, failed)
+    plan = Plan("to_number", {"decimal": decimal, "integer": integer}, coercions, result=values)
     if failed:
-        plan.warnings.append(
-            f"column {name!r}: {failed} value(s) were not numbers and became missing"
-        )
+        plan.warnings.append(f"column {name!r}: {failed} value(s) were not numbers and became missing")
     return plan
 
 
@@ -184,8 +207,8 @@ def _number_coercions(name: str, good: pd.Series, decimal: str, failed: int) -> 
     return out
 
 
-def _as_datetime(raw: pd.Series, present: pd.Series, name: str, decimal: str, dayfirst: bool) -> Plan | None:
-    sample = pd.Series(present.unique()[:DATE_SAMPLE], dtype="string")
+def _as_datetime(raw, present, distinct, name, decimal, dayfirst) -> Plan | None:
+    sample = distinct.str.strip()[:DATE_SAMPLE]
     if sample.str.contains(_DATE_GATE).mean() < SHARE_REQUIRED:
         return None
     scores: dict[str, int] = {}
@@ -205,11 +228,8 @@ def _as_datetime(raw: pd.Series, present: pd.Series, name: str, decimal: str, da
         fmt = next(f for f in ambiguous if f.startswith("%d" if dayfirst else "%m"))
         order = "day/month" if dayfirst else "month/day"
         warnings.append(f"column {name!r}: no day above 12 tells day/month from month/day; read as {order}")
-    try:
-        values = to_datetime(present, fmt)
-    except (ValueError, OverflowError):  # out of the datetime64[ns] range (before 1677 or after 2262)
-        return None
-    valid = int(values.notna().sum())
+    values = to_datetime(raw, fmt)
+    valid = int(values[present.index].notna().sum())
     if valid < SHARE_REQUIRED * len(present):
         return None
     failed = len(present) - valid
@@ -219,7 +239,7 @@ def _as_datetime(raw: pd.Series, present: pd.Series, name: str, decimal: str, da
     detail = f"parsed as {shown}" + (f"; {failed} values that did not parse became missing" if failed else "")
     if failed:
         warnings.append(f"column {name!r}: {failed} value(s) were not dates in {shown} and became missing")
-    return Plan("to_datetime", {"format": fmt}, [Coercion(name, kind, detail, failed)], warnings)
+    return Plan("to_datetime", {"format": fmt}, [Coercion(name, kind, detail, failed)], warnings, values)
 
 
 def _parsed(sample: pd.Series, fmt: str) -> int:
