@@ -93,7 +93,17 @@ def retail_orders(target_rows: int = 3000) -> str:
     revenue = np.round(units * unit_price * (1 - discount), 2)
 
     rows: list[tuple[object, ...]] = [
-        ("order_id", "order_date", "region", "channel", "category", "units", "unit_price", "discount", "revenue")
+        (
+            "order_id",
+            "order_date",
+            "region",
+            "channel",
+            "category",
+            "units",
+            "unit_price",
+            "discount",
+            "revenue",
+        )
     ]
     missing_discount = set(rng.choice(n, size=25, replace=False).tolist())
     missing_region = set(rng.choice(n, size=12, replace=False).tolist())

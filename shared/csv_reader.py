@@ -140,72 +140,23 @@ def read_csv(source: bytes | Path, name: str, limits: Limits) -> Table:
         raise InvalidCsvError("file is empty (0 bytes)", code="empty_file")
     text, encoding = decode(raw.data)
     if not text.strip():
-        raise InvalidCsvError(f"file contains only whitespace ({raw.raw_bytes} bytes), no rows", code="empty_file")
+        raise InvalidCsvError(
+            f"file contains only whitespace ({raw.raw_bytes} bytes), no rows", code="empty_file"
+        )
     _refuse_markup(text)
     with cell_limit(limits.max_cell_chars):
         layout = sniff(text, name)
         records = read_records(text, layout, limits.max_columns, limits.max_cell_chars)
-    warnings: list[str] = []
-    if layout.preamble_lines:
-        warnings.append(f"skipped {layout.preamble_lines} title line(s) above the header")
-    if not records.row_count:
-        if records.skipped:
-            raise InvalidCsvError(
-                f"no row has the header's {len(records.header)} fields (all {len(records.skipped)} rows have "
-                f"more, first on line {records.skipped[0][0]}); the delimiter may be wrong",
-                code="not_a_table",
-            )
-        raise InvalidCsvError(
-            f"file has a header ({len(records.header)} columns, line {records.header_line}) but no data rows",
-            code="header_only",
-        )
-    if len(records.header) == 1:
-        _refuse_prose(records.columns[0])
-
-    dayfirst = layout.decimal == "," or layout.delimiter == ";"
-    header = [cell.strip() for cell in records.header]
-    columns = [pd.Series(records.columns.pop(0), dtype=object) for _ in header]
-    columns = [c.where(~c.isin(csv_values.MISSING_TOKENS), None) for c in columns]
-    plans = [csv_values.infer(c, n or f"column_{i}", layout.decimal, dayfirst) for i, (c, n) in enumerate(zip(columns, header, strict=True), 1)]
-
-    has_header = not _header_is_data(header, plans)
-    if has_header:
-        names, renamed = _unique_names(header)
-    else:
-        first = pd.Series(records.header, dtype=object)
-        first = first.where(~first.isin(csv_values.MISSING_TOKENS), None)
-        columns = [pd.concat([first.iloc[[i]], c], ignore_index=True) for i, c in enumerate(columns)]
-        names, renamed = [f"column_{i}" for i in range(1, len(columns) + 1)], {}
-        plans = [csv_values.infer(c, n, layout.decimal, dayfirst) for c, n in zip(columns, names, strict=True)]
-        warnings.append(
-            f"the first line looks like data, not a header; columns are named column_1..column_{len(names)}"
-        )
-    if renamed:
-        shown = ", ".join(f"{new!r} (was {old!r})" for new, old in renamed.items())
-        warnings.append(f"renamed empty or duplicate column names: {shown}")
-
-    frame = pd.DataFrame(
-        {n: plan.apply(c) if plan.result is None else plan.result for n, plan, c in zip(names, plans, columns, strict=True)}
+    del text
+    _refuse_rowless(records)
+    warnings = (
+        [f"skipped {layout.preamble_lines} title line(s) above the header"] if layout.preamble_lines else []
     )
-    coercions = [
-        Coercion(n, c.kind, c.detail, c.failed)
-        for n, plan in zip(names, plans, strict=True)
-        for c in plan.coercions
-    ]
-    for plan in plans:
-        warnings.extend(plan.warnings)
-    skipped = [SkippedRow(line, reason) for line, _, reason in records.skipped]
-    if skipped:
-        shown = ", ".join(str(s.line) for s in skipped[:10]) + (", ..." if len(skipped) > 10 else "")
-        warnings.append(
-            f"skipped {len(skipped)} row(s) with more fields than the header's {len(header)} (lines {shown})"
-        )
-    if records.short_lines:
-        shown = ", ".join(map(str, records.short_lines[:10])) + (", ..." if len(records.short_lines) > 10 else "")
-        warnings.append(
-            f"{len(records.short_lines)} row(s) had fewer fields than the header; their last cells are missing "
-            f"(lines {shown})"
-        )
+
+    typed = _type_columns(records, layout)
+    frame = pd.DataFrame({n: p.result for n, p in zip(typed.names, typed.plans, strict=True)})
+    coercions = [c for plan in typed.plans for c in plan.coercions]
+    warnings += typed.warnings + [w for plan in typed.plans for w in plan.warnings] + _row_warnings(records)
 
     thousands = None
     if any(c.kind == "thousands" for c in coercions):
@@ -215,14 +166,17 @@ def read_csv(source: bytes | Path, name: str, limits: Limits) -> Table:
         delimiter=layout.delimiter,
         decimal=layout.decimal,
         thousands=thousands,
-        has_header=has_header,
+        has_header=typed.has_header,
         compression=raw.compression,
     )
-    first_data = records.header_index + 1 if has_header else records.header_index
+    first_data = records.header_index + 1 if typed.has_header else records.header_index
     spec = ReadSpec(
         skiprows=list(range(first_data)) + [index for _, index, _ in records.skipped],
-        names=names,
-        recipes=[ColumnRecipe(n, p.converter, dict(p.kwargs)) for n, p in zip(names, plans, strict=True)],
+        names=typed.names,
+        recipes=[
+            ColumnRecipe(n, p.converter, dict(p.kwargs))
+            for n, p in zip(typed.names, typed.plans, strict=True)
+        ],
         missing_tokens=csv_values.MISSING_TOKENS,
     )
     return Table(
@@ -230,12 +184,105 @@ def read_csv(source: bytes | Path, name: str, limits: Limits) -> Table:
         dialect=dialect,
         raw_bytes=raw.raw_bytes,
         sha256=raw.sha256,
-        skipped_rows=skipped,
+        skipped_rows=[SkippedRow(line, reason) for line, _, reason in records.skipped],
         coercions=coercions,
-        renamed_columns=renamed,
+        renamed_columns=typed.renamed,
         warnings=warnings,
         read_spec=spec,
     )
+
+
+@dataclass
+class _Typed:
+    names: list[str]
+    plans: list[Any]  # csv_values.Plan, each with its converted column in .result
+    renamed: dict[str, str]
+    has_header: bool
+    warnings: list[str]
+
+
+def _type_columns(records: Any, layout: Any) -> _Typed:
+    """Infer each column's type, decide whether the first line is a header, and name the columns."""
+    import pandas as pd
+
+    from shared import csv_values
+
+    dayfirst = layout.decimal == "," or layout.delimiter == ";"  # European conventions travel together
+    header = [cell.strip() for cell in records.header]
+
+    def raw_column(cells: list[str]) -> pd.Series:
+        column = pd.Series(cells, dtype=object)
+        return column.where(~column.isin(csv_values.MISSING_TOKENS), None)
+
+    def typed(columns: list[pd.Series], names: list[str]) -> list[Any]:
+        plans = []
+        for column, name in zip(columns, names, strict=True):
+            plan = csv_values.infer(column, name, layout.decimal, dayfirst)
+            if plan.result is None:
+                plan.result = plan.apply(column)
+            plans.append(plan)
+        return plans
+
+    columns = [raw_column(records.columns.pop(0)) for _ in header]
+    plans = typed(columns, [h or f"column_{i}" for i, h in enumerate(header, 1)])
+    warnings = []
+    if len(header) == 1:
+        warnings.append(
+            "found a single column; if the file uses a delimiter other than ',' ';' tab or '|' "
+            "(spaces, for example), it was not recognised"
+        )
+    if not _header_is_data(header, plans):
+        names, renamed = _unique_names(header)
+        if renamed:
+            shown = ", ".join(f"{new!r} (was {old!r})" for new, old in renamed.items())
+            warnings.append(f"renamed empty or duplicate column names: {shown}")
+        return _Typed(names, plans, renamed, True, warnings)
+    first = raw_column(records.header)
+    columns = [pd.concat([first.iloc[[i]], c], ignore_index=True) for i, c in enumerate(columns)]
+    names = [f"column_{i}" for i in range(1, len(columns) + 1)]
+    warnings.append(
+        f"the first line looks like data, not a header; columns are named column_1..column_{len(names)}"
+    )
+    return _Typed(names, typed(columns, names), {}, False, warnings)
+
+
+def _refuse_rowless(records: Any) -> None:
+    from shared.errors import InvalidCsvError
+
+    if records.row_count:
+        if len(records.header) == 1:
+            _refuse_prose(records.header[0], records.columns[0])
+        return
+    if records.skipped:
+        raise InvalidCsvError(
+            f"no row has the header's {len(records.header)} fields (all {len(records.skipped)} rows have "
+            f"more, first on line {records.skipped[0][0]}); the delimiter may be wrong",
+            code="not_a_table",
+        )
+    raise InvalidCsvError(
+        f"file has a header ({len(records.header)} columns, line {records.header_line}) but no data rows",
+        code="header_only",
+    )
+
+
+def _row_warnings(records: Any) -> list[str]:
+    warnings = []
+    if records.skipped:
+        lines = [line for line, _, _ in records.skipped]
+        warnings.append(
+            f"skipped {len(lines)} row(s) with more fields than the header's {len(records.header)} "
+            f"(lines {_some(lines)})"
+        )
+    if records.short_lines:
+        warnings.append(
+            f"{len(records.short_lines)} row(s) had fewer fields than the header; their last cells are missing "
+            f"(lines {_some(records.short_lines)})"
+        )
+    return warnings
+
+
+def _some(lines: list[int], shown: int = 10) -> str:
+    return ", ".join(map(str, lines[:shown])) + (", ..." if len(lines) > shown else "")
 
 
 def _header_is_data(header: list[str], plans: list[Any]) -> bool:
@@ -287,13 +334,19 @@ def _refuse_markup(text: str) -> None:
             raise InvalidCsvError(f"file looks like {kind}, not a delimited table", code="not_a_table")
 
 
-def _refuse_prose(cells: list[str]) -> None:
-    """A single 'column' of long sentences is text saved as .csv, not a table."""
+def _refuse_prose(header: str, cells: list[str]) -> None:
+    """A single 'column' of sentences under a sentence is text saved as .csv, not a table.
+
+    A one-column table of comments under a short header ("comment") is still a table.
+    """
     from shared.errors import InvalidCsvError
 
+    def sentence(text: str) -> bool:
+        return len(text) > 60 and text.count(" ") >= 8
+
     cells = cells[:200]
-    prose = sum(1 for c in cells if len(c) > 60 and c.count(" ") >= 8)
-    if cells and prose > len(cells) / 2:
+    prose = sum(1 for c in cells if sentence(c))
+    if sentence(header) and prose > len(cells) / 2:
         raise InvalidCsvError(
             "file looks like prose, not a table: one column whose lines are long sentences "
             "(no ',', ';', tab or '|' delimiter found)",

@@ -85,7 +85,9 @@ def read_records(text: str, layout: Layout, max_columns: int, max_cell_chars: in
                 "(MAX_CELL_CHARS); an unclosed quote can also cause this",
                 code="cell_too_long",
             ) from None
-        raise InvalidCsvError(f"line {reader.line_num} cannot be parsed as CSV: {err}", code="not_a_table") from None
+        raise InvalidCsvError(
+            f"line {reader.line_num} cannot be parsed as CSV: {err}", code="not_a_table"
+        ) from None
     if records is None:
         raise InvalidCsvError("file has no rows (only blank or title lines)", code="empty_file")
     _move(chunk, records)

@@ -144,7 +144,7 @@ def _as_boolean(raw, present, distinct, name, decimal, dayfirst) -> Plan | None:
 
 
 def _as_number(raw, present, distinct, name, decimal, dayfirst) -> Plan | None:
-    sample = distinct[distinct != DASH][:DATE_SAMPLE * 2]
+    sample = distinct[distinct != DASH][: DATE_SAMPLE * 2]
     if sample.empty or to_number(sample, decimal=decimal).notna().sum() < SHARE_REQUIRED * len(sample):
         return None
     mask = raw.notna().to_numpy()
@@ -166,7 +166,10 @@ def _as_number(raw, present, distinct, name, decimal, dayfirst) -> Plan | None:
     if plain:
         integer = pd.api.types.is_integer_dtype(quick.dtype)
     else:
-        integer = bool((good_values % 1 == 0).all()) and not good.str.contains(r"," if decimal == "," else r"[.eE]").any()
+        integer = (
+            bool((good_values % 1 == 0).all())
+            and not good.str.contains(r"," if decimal == "," else r"[.eE]").any()
+        )
     if integer:
         # Leading zeros (zip codes, account numbers) and 16+ digits (ids, card numbers) would be
         # damaged as numbers, so such columns stay text.

@@ -12,7 +12,9 @@ from shared.csv_reader import Limits, Table
 DATA = Path(__file__).parent / "data" / "csv"
 SAMPLES = Path(__file__).parent.parent / "samples"
 MiB = 1024 * 1024
-LIMITS = Limits(max_bytes=512 * MiB, max_decompressed_bytes=2048 * MiB, max_columns=500, max_cell_chars=100_000)
+LIMITS = Limits(
+    max_bytes=512 * MiB, max_decompressed_bytes=2048 * MiB, max_columns=500, max_cell_chars=100_000
+)
 
 
 def run_loader(table: Table, path: Path) -> pd.DataFrame:

@@ -33,14 +33,21 @@ CASES = [
         "utf8_bom_crlf.csv",
         {"encoding": "utf-8-sig", "delimiter": ","},
         {"name": "string", "amount": "Int64", "joined": "datetime64[ns]"},
-        {"name": ["Zoë", "José", "Åsa"], "amount": [1, 2, 3], "joined": dates("2025-01-05", "2025-01-06", "2025-01-07")},
+        {
+            "name": ["Zoë", "José", "Åsa"],
+            "amount": [1, 2, 3],
+            "joined": dates("2025-01-05", "2025-01-06", "2025-01-07"),
+        },
     ),
     (
         "utf16_bom_semicolon.csv",
         {"encoding": "utf-16", "delimiter": ";", "decimal": ","},
         {"city": "string", "temp": "float64", "when": "datetime64[ns]"},
-        {"city": ["München", "Köln", "Zürich"], "temp": [3.5, 4.25, -1.75],
-         "when": dates("2025-01-05", "2025-01-06", "2025-01-13")},
+        {
+            "city": ["München", "Köln", "Zürich"],
+            "temp": [3.5, 4.25, -1.75],
+            "when": dates("2025-01-05", "2025-01-06", "2025-01-13"),
+        },
     ),
     (
         "cp1252.csv",
@@ -52,8 +59,12 @@ CASES = [
         "semicolon_decimal_comma.csv",
         {"delimiter": ";", "decimal": ",", "thousands": "."},
         {"Datum": "datetime64[ns]", "Umsatz": "float64", "Anteil": "float64", "Menge": "Int64"},
-        {"Datum": dates("2025-01-05", "2025-01-06", "2025-01-13"), "Umsatz": [1234.5, 987.0, 12000.75],
-         "Anteil": [12.5, 7.25, 80.25], "Menge": [1200, 950, 2050]},
+        {
+            "Datum": dates("2025-01-05", "2025-01-06", "2025-01-13"),
+            "Umsatz": [1234.5, 987.0, 12000.75],
+            "Anteil": [12.5, 7.25, 80.25],
+            "Menge": [1200, 950, 2050],
+        },
     ),
     (
         "tab.tsv",
@@ -61,7 +72,12 @@ CASES = [
         {"region": "string", "sales": "Int64", "share": "float64"},
         {"sales": [1200, 900, 900], "share": [0.4, 0.3, 0.3]},
     ),
-    ("pipe.csv", {"delimiter": "|"}, {"id": "Int64", "name": "string", "score": "float64"}, {"score": [9.5, 7.25, 8.0]}),
+    (
+        "pipe.csv",
+        {"delimiter": "|"},
+        {"id": "Int64", "name": "string", "score": "float64"},
+        {"score": [9.5, 7.25, 8.0]},
+    ),
     (
         "quoted_newlines.csv",
         {"delimiter": ","},
@@ -78,45 +94,76 @@ CASES = [
         "money.csv",
         {"thousands": ","},
         {"item": "string", "price": "float64", "growth": "float64", "units": "Int64", "fee": "float64"},
-        {"price": [1234.56, 99.99, 10000.0, 5.0], "growth": [12.5, -3.0, 0.5, 100.0], "units": [1200, 850, 12000, 1],
-         "fee": [12.0, 7.5, None, 3.0]},
+        {
+            "price": [1234.56, 99.99, 10000.0, 5.0],
+            "growth": [12.5, -3.0, 0.5, 100.0],
+            "units": [1200, 850, 12000, 1],
+            "fee": [12.0, 7.5, None, 3.0],
+        },
     ),
     (
         "dates.csv",
         {},
         dict.fromkeys(["dmy", "mdy", "text_date", "abbrev", "stamp", "iso_z", "ambiguous"], "datetime64[ns]"),
-        {"dmy": dates("2025-01-13", "2025-02-02", "2024-12-28"), "mdy": dates("2025-01-13", "2025-02-02", "2024-12-28"),
-         "text_date": dates("2025-01-05", "2025-02-17", "2024-12-28"),
-         "abbrev": dates("2025-01-05", "2025-02-17", "2024-12-28"),
-         "stamp": dates("2025-01-05 14:30:00", "2025-02-17 08:05:10", "2024-12-28 23:59:59"),
-         # offsets are converted to UTC: 08:05:10+01:00 is 07:05:10Z
-         "iso_z": dates("2025-01-05 14:30:00", "2025-02-17 07:05:10", "2024-12-28 23:59:59"),
-         "ambiguous": dates("2025-01-02", "2025-03-04", "2025-05-06")},
+        {
+            "dmy": dates("2025-01-13", "2025-02-02", "2024-12-28"),
+            "mdy": dates("2025-01-13", "2025-02-02", "2024-12-28"),
+            "text_date": dates("2025-01-05", "2025-02-17", "2024-12-28"),
+            "abbrev": dates("2025-01-05", "2025-02-17", "2024-12-28"),
+            "stamp": dates("2025-01-05 14:30:00", "2025-02-17 08:05:10", "2024-12-28 23:59:59"),
+            # offsets are converted to UTC: 08:05:10+01:00 is 07:05:10Z
+            "iso_z": dates("2025-01-05 14:30:00", "2025-02-17 07:05:10", "2024-12-28 23:59:59"),
+            "ambiguous": dates("2025-01-02", "2025-03-04", "2025-05-06"),
+        },
     ),
     ("month_names.csv", {}, {"Month": "string", "Revenue": "Int64"}, {"Month": ["Jan", "Feb", "Mar", "Apr"]}),
     (
         "booleans.csv",
         {},
         {"active": "boolean", "is_member": "boolean", "answer": "boolean", "code": "Int64", "yn": "boolean"},
-        {"active": [True, False, True, None], "is_member": [True, False, True, False],
-         "answer": [True, False, True, None], "code": [1, 0, 1, 0], "yn": [True, False, False, True]},
+        {
+            "active": [True, False, True, None],
+            "is_member": [True, False, True, False],
+            "answer": [True, False, True, None],
+            "code": [1, 0, 1, 0],
+            "yn": [True, False, False, True],
+        },
     ),
     ("title_lines.csv", {}, {"date": "datetime64[ns]", "amount": "Int64"}, {"amount": [10, 20]}),
     ("cr_only.csv", {}, {"x": "Int64", "y": "Int64"}, {"x": [1, 3, 5], "y": [2, 4, 6]}),
-    ("excel_sep.csv", {"delimiter": ";", "decimal": ","}, {"a": "float64", "b": "float64"},
-     {"a": [1.5, 3.0], "b": [2.0, 4.25]}),
+    (
+        "excel_sep.csv",
+        {"delimiter": ";", "decimal": ","},
+        {"a": "float64", "b": "float64"},
+        {"a": [1.5, 3.0], "b": [2.0, 4.25]},
+    ),
     (
         "missing_tokens.csv",
         {},
         {"label": "string", "value": "float64", "note": "string"},
         {"value": [1.5, None, None, None, 2.5, None], "note": [None, None, None, "ok", None, "-"]},
     ),
-    ("identifiers.csv", {}, {"zip": "string", "card": "string", "qty": "Int64"},
-     {"zip": ["02134", "10001", "94105"], "card": ["1234567890123456", "1234567890123457", "1234567890123458"]}),
-    ("sales.csv.gz", {"compression": "gzip", "delimiter": ","}, {"date": "datetime64[ns]", "quantity": "Int64"},
-     {"product": ["Widget A", "Widget B"], "quantity": [40, 25]}),
-    ("sales.tsv.gz", {"compression": "gzip", "delimiter": "\t"}, {"product": "string", "quantity": "Int64"},
-     {"quantity": [40]}),
+    (
+        "identifiers.csv",
+        {},
+        {"zip": "string", "card": "string", "qty": "Int64"},
+        {
+            "zip": ["02134", "10001", "94105"],
+            "card": ["1234567890123456", "1234567890123457", "1234567890123458"],
+        },
+    ),
+    (
+        "sales.csv.gz",
+        {"compression": "gzip", "delimiter": ","},
+        {"date": "datetime64[ns]", "quantity": "Int64"},
+        {"product": ["Widget A", "Widget B"], "quantity": [40, 25]},
+    ),
+    (
+        "sales.tsv.gz",
+        {"compression": "gzip", "delimiter": "\t"},
+        {"product": "string", "quantity": "Int64"},
+        {"quantity": [40]},
+    ),
 ]
 FIXTURES = sorted(p.name for p in DATA.iterdir() if p.name.endswith((".csv", ".tsv", ".gz")))
 
@@ -145,7 +192,7 @@ def test_loader_code_rebuilds_the_same_frame_from_the_original_file(name):
 
 def test_loader_code_embeds_untrusted_names_and_paths_as_literals(tmp_path):
     nasty = 'x"]; import os; os.system("echo pwned") #'
-    path = tmp_path / "we'ird \"name\".csv"
+    path = tmp_path / 'we\'ird "name".csv'
     path.write_text(f"{nasty},b\n1,2\n3,4\n", encoding="utf-8")
     table = read_csv(path, path.name, LIMITS)
     code = table.loader_code(str(path))
@@ -185,7 +232,10 @@ def test_gzip_content_is_recognised_by_signature_even_without_gz_suffix():
 def test_ragged_rows_are_skipped_with_physical_line_numbers_and_short_rows_kept_in_place():
     table = read("ragged.csv")
     # line 4-5 hold one record with an embedded newline, so the 5-field row is on line 6
-    assert table.skipped_rows == [SkippedRow(3, "4 fields, expected 3"), SkippedRow(6, "5 fields, expected 3")]
+    assert table.skipped_rows == [
+        SkippedRow(3, "4 fields, expected 3"),
+        SkippedRow(6, "5 fields, expected 3"),
+    ]
     assert values(table, "a") == [1, 8, 15, 17]
     assert values(table, "b") == ["2", "multi\nline", "16", "18"]
     assert values(table, "c") == [3, 9, None, 19]
@@ -316,3 +366,12 @@ def test_clean_csv_of_non_utf8_input_is_utf8():
 def test_whitespace_around_header_names_is_stripped():
     table = read_csv(b" a , b\n1,2\n", "t.csv", LIMITS)
     assert list(table.frame.columns) == ["a", "b"]
+
+
+def test_a_single_column_of_sentences_under_a_short_header_is_a_table():
+    body = b"".join(
+        b"This product was great and I would happily buy it again for the family %d.\n" % i for i in range(5)
+    )
+    table = read_csv(b"comment\n" + body, "reviews.csv", LIMITS)
+    assert table.frame.shape == (5, 1)
+    assert any("single column" in w for w in table.warnings)

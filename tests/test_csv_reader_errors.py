@@ -42,7 +42,8 @@ def refuse(data, name="f.csv", limits=LIMITS, kind=InvalidCsvError):
         (b'{"rows": [1, 2, 3]}\n', "not_a_table", "JSON"),
         (b"a,b\n1,2,3\n4,5,6\n7,8,9\n", "not_a_table", "no row has the header's 2 fields"),
         (
-            b"note\n" + b"This is a paragraph of prose that someone saved with a csv name by mistake today.\n" * 5,
+            b"This text was saved with a .csv name by mistake and is not a table at all sadly.\n"
+            + b"This is a paragraph of prose that someone saved with a csv name by mistake today.\n" * 5,
             "not_a_table",
             "prose",
         ),

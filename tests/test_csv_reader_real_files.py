@@ -39,36 +39,82 @@ DISTRO = Path("/usr/share/distro-info")
 
 # file -> (pandas.read_csv kwargs for the independent count, {column: dtype}, {(column, row): value})
 REAL = {
-    VEGA / "airports.csv": ({}, {"iata": "string", "latitude": "float64", "longitude": "float64"},
-                            {("iata", 0): "00M", ("state", 0): "MS"}),
-    VEGA / "iowa-electricity.csv": ({}, {"year": "datetime64[ns]", "source": "string", "net_generation": "Int64"},
-                                    {("year", 0): datetime(2001, 1, 1), ("net_generation", 0): 35361}),
-    VEGA / "la-riots.csv": ({}, {"age": "Int64", "death_date": "datetime64[ns]", "longitude": "float64"},
-                            {("death_date", 0): datetime(1992, 4, 30), ("age", 0): 18}),
-    VEGA / "seattle-temps.csv": ({}, {"date": "datetime64[ns]", "temp": "float64"},
-                                 {("date", 1): datetime(2010, 1, 1, 1, 0), ("temp", 0): 39.4}),
-    VEGA / "seattle-weather.csv": ({}, {"date": "datetime64[ns]", "precipitation": "float64", "weather": "string"},
-                                   {("date", 1): datetime(2012, 1, 2), ("precipitation", 1): 10.9}),
-    VEGA / "sf-temps.csv": ({}, {"temp": "float64", "date": "datetime64[ns]"},
-                            {("date", 0): datetime(2010, 1, 1), ("temp", 0): 47.8}),
-    VEGA / "stocks.csv": ({}, {"symbol": "string", "date": "datetime64[ns]", "price": "float64"},
-                          {("date", 1): datetime(2000, 2, 1), ("price", 1): 36.35}),
-    VEGA / "us-employment.csv": ({}, {"month": "datetime64[ns]", "nonfarm": "Int64", "wholesale_trade": "float64"},
-                                 {("nonfarm", 0): 135450, ("wholesale_trade", 0): 5840.4}),
-    PENGUINS / "penguins.csv": ({}, {"species": "string", "bill_length_mm": "float64", "body_mass_g": "Int64",
-                                     "sex": "string", "year": "Int64"},
-                                {("bill_length_mm", 0): 39.1, ("body_mass_g", 0): 3750}),
-    PENGUINS / "penguins-raw.csv": ({}, {"Date Egg": "datetime64[ns]", "Clutch Completion": "boolean",
-                                         "Delta 15 N (o/oo)": "float64"},
-                                    {("Date Egg", 0): datetime(2007, 11, 11), ("Clutch Completion", 0): True}),
-    MPL / "Stocks.csv": ({"skiprows": 1}, {"Date": "datetime64[ns]", "IBM": "float64", "AMZN": "float64"},
-                         {("Date", 0): datetime(1990, 1, 1), ("IBM", 0): 10.970438003540039}),
-    MPL / "msft.csv": ({}, {"Date": "datetime64[ns]", "Open": "float64", "Volume": "Int64"},
-                       {("Date", 0): datetime(2003, 9, 19), ("Volume", 0): 92433800, ("Close", 0): 29.96}),
-    DISTRO / "debian.csv": ({}, {"codename": "string", "created": "datetime64[ns]", "release": "datetime64[ns]"},
-                            {("codename", 0): "Buzz", ("release", 0): datetime(1996, 6, 17)}),
-    DISTRO / "ubuntu.csv": ({}, {"codename": "string", "release": "datetime64[ns]", "eol": "datetime64[ns]"},
-                            {("codename", 0): "Warty Warthog", ("eol", 0): datetime(2006, 4, 30)}),
+    VEGA / "airports.csv": (
+        {},
+        {"iata": "string", "latitude": "float64", "longitude": "float64"},
+        {("iata", 0): "00M", ("state", 0): "MS"},
+    ),
+    VEGA / "iowa-electricity.csv": (
+        {},
+        {"year": "datetime64[ns]", "source": "string", "net_generation": "Int64"},
+        {("year", 0): datetime(2001, 1, 1), ("net_generation", 0): 35361},
+    ),
+    VEGA / "la-riots.csv": (
+        {},
+        {"age": "Int64", "death_date": "datetime64[ns]", "longitude": "float64"},
+        {("death_date", 0): datetime(1992, 4, 30), ("age", 0): 18},
+    ),
+    VEGA / "seattle-temps.csv": (
+        {},
+        {"date": "datetime64[ns]", "temp": "float64"},
+        {("date", 1): datetime(2010, 1, 1, 1, 0), ("temp", 0): 39.4},
+    ),
+    VEGA / "seattle-weather.csv": (
+        {},
+        {"date": "datetime64[ns]", "precipitation": "float64", "weather": "string"},
+        {("date", 1): datetime(2012, 1, 2), ("precipitation", 1): 10.9},
+    ),
+    VEGA / "sf-temps.csv": (
+        {},
+        {"temp": "float64", "date": "datetime64[ns]"},
+        {("date", 0): datetime(2010, 1, 1), ("temp", 0): 47.8},
+    ),
+    VEGA / "stocks.csv": (
+        {},
+        {"symbol": "string", "date": "datetime64[ns]", "price": "float64"},
+        {("date", 1): datetime(2000, 2, 1), ("price", 1): 36.35},
+    ),
+    VEGA / "us-employment.csv": (
+        {},
+        {"month": "datetime64[ns]", "nonfarm": "Int64", "wholesale_trade": "float64"},
+        {("nonfarm", 0): 135450, ("wholesale_trade", 0): 5840.4},
+    ),
+    PENGUINS / "penguins.csv": (
+        {},
+        {
+            "species": "string",
+            "bill_length_mm": "float64",
+            "body_mass_g": "Int64",
+            "sex": "string",
+            "year": "Int64",
+        },
+        {("bill_length_mm", 0): 39.1, ("body_mass_g", 0): 3750},
+    ),
+    PENGUINS / "penguins-raw.csv": (
+        {},
+        {"Date Egg": "datetime64[ns]", "Clutch Completion": "boolean", "Delta 15 N (o/oo)": "float64"},
+        {("Date Egg", 0): datetime(2007, 11, 11), ("Clutch Completion", 0): True},
+    ),
+    MPL / "Stocks.csv": (
+        {"skiprows": 1},
+        {"Date": "datetime64[ns]", "IBM": "float64", "AMZN": "float64"},
+        {("Date", 0): datetime(1990, 1, 1), ("IBM", 0): 10.970438003540039},
+    ),
+    MPL / "msft.csv": (
+        {},
+        {"Date": "datetime64[ns]", "Open": "float64", "Volume": "Int64"},
+        {("Date", 0): datetime(2003, 9, 19), ("Volume", 0): 92433800, ("Close", 0): 29.96},
+    ),
+    DISTRO / "debian.csv": (
+        {},
+        {"codename": "string", "created": "datetime64[ns]", "release": "datetime64[ns]"},
+        {("codename", 0): "Buzz", ("release", 0): datetime(1996, 6, 17)},
+    ),
+    DISTRO / "ubuntu.csv": (
+        {},
+        {"codename": "string", "release": "datetime64[ns]", "eol": "datetime64[ns]"},
+        {("codename", 0): "Warty Warthog", ("eol", 0): datetime(2006, 4, 30)},
+    ),
 }
 
 

@@ -18,8 +18,10 @@ def test_sales_totals_per_product():
     table = read_csv(SAMPLES / "sales.csv", "sales.csv", LIMITS)
     totals = table.frame.groupby("product")["revenue"].sum()
     assert totals.to_dict() == {"Widget A": 24_600, "Widget B": 40_200}
-    assert (table.frame["revenue"] == table.frame["quantity"] * table.frame["product"].map(
-        {"Widget A": 120, "Widget B": 300})).all()
+    assert (
+        table.frame["revenue"]
+        == table.frame["quantity"] * table.frame["product"].map({"Widget A": 120, "Widget B": 300})
+    ).all()
     assert table.frame["date"].dt.strftime("%Y-%m-%d").tolist() == [
         d for d in ("2025-01-01", "2025-01-02", "2025-01-03", "2025-01-04", "2025-01-05") for _ in (0, 1)
     ]
@@ -42,7 +44,11 @@ def test_retail_orders_is_realistic_and_small():
     assert 2_700 <= len(frame) <= 3_300
     assert frame["order_date"].min() >= pd.Timestamp("2024-01-01")
     assert frame["order_date"].max() <= pd.Timestamp("2025-06-30")
-    assert frame["region"].nunique() == 4 and frame["channel"].nunique() == 3 and frame["category"].nunique() == 5
+    assert (
+        frame["region"].nunique() == 4
+        and frame["channel"].nunique() == 3
+        and frame["category"].nunique() == 5
+    )
     assert 0 < frame["revenue"].isna().sum() < 20 and 0 < frame["discount"].isna().sum() < 50
     # bulk orders: a handful of far outliers in units
     q1, q3 = frame["units"].quantile([0.25, 0.75])
