@@ -17,9 +17,6 @@ if TYPE_CHECKING:
 
     from shared.settings import Settings
 
-# The formula prefixes spreadsheets execute (CSV injection); text cells starting with one are
-# written with a leading apostrophe in the clean CSV.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -98,17 +95,20 @@ class Table:
         """The table as UTF-8 CSV: comma, header, ISO dates, plain numbers (what analyst code reads).
 
         Text cells that a spreadsheet would run as a formula (starting with = + - @ tab CR) get a
-        leading apostrophe; numbers, dates and flags are typed columns and never altered.
+        leading apostrophe (``shared.spreadsheet.neutralize``); numbers, dates and flags are typed
+        columns and never altered.
         """
         import pandas as pd
+
+        from shared.spreadsheet import FORMULA_STARTS, neutralize
 
         frame = self.frame.copy()
         for name in frame.columns:
             column = frame[name]
             if isinstance(column.dtype, pd.StringDtype):
-                risky = column.str.startswith(FORMULA_PREFIXES).fillna(False).astype(bool)
+                risky = column.str.startswith(FORMULA_STARTS).fillna(False).astype(bool)
                 if risky.any():
-                    frame[name] = column.where(~risky, "'" + column)
+                    frame[name] = column.where(~risky, column[risky].map(neutralize))
         return frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
 
     def loader_code(self, path: str) -> str:

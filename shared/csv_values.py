@@ -179,10 +179,7 @@ def _as_number(raw, present, distinct, name, decimal, dayfirst) -> Plan | None:
         values = values.astype("Int64")
     failed = int(candidates - valid.sum())
     coercions = [] if plain and not failed else _number_coercions(name, good, decimal, failed)
-    plan = Plan("to_number", {"decimal": decimal, "integer": integer}, coercions, result=values)
-    if failed:
-        plan.warnings.append(f"column {name!r}: {failed} value(s) were not numbers and became missing")
-    return plan
+    return Plan("to_number", {"decimal": decimal, "integer": integer}, coercions, result=values)
 
 
 def _number_coercions(name: str, good: pd.Series, decimal: str, failed: int) -> list[Coercion]:
@@ -204,9 +201,10 @@ def _number_coercions(name: str, good: pd.Series, decimal: str, failed: int) -> 
     out = []
     for kind, n in counts.items():
         if n:
-            out.append(Coercion(name, kind, details[kind].format(n=n), failed))
+            # the failures are the column's, so only its first coercion carries them (sums stay right)
+            out.append(Coercion(name, kind, details[kind].format(n=n), 0 if out else failed))
     if not out and failed:
-        out.append(Coercion(name, "numeric", f"{failed} values that are not numbers became missing", failed))
+        out.append(Coercion(name, "numeric", "read as numbers", failed))
     return out
 
 
@@ -239,9 +237,7 @@ def _as_datetime(raw, present, distinct, name, decimal, dayfirst) -> Plan | None
     has_time = "%H" in fmt or "%I" in fmt or (fmt == "ISO8601" and bool(sample.str.contains(":").any()))
     kind = "datetime" if has_time else "date"
     shown = "ISO 8601" if fmt == "ISO8601" else fmt
-    detail = f"parsed as {shown}" + (f"; {failed} values that did not parse became missing" if failed else "")
-    if failed:
-        warnings.append(f"column {name!r}: {failed} value(s) were not dates in {shown} and became missing")
+    detail = f"parsed as {shown}"
     return Plan("to_datetime", {"format": fmt}, [Coercion(name, kind, detail, failed)], warnings, values)
 
 
