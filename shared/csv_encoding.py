@@ -30,6 +30,12 @@ def decode(data: bytes) -> tuple[str, str]:
         text = _strict(data, "utf-16", "it starts with a UTF-16 byte order mark")
         _refuse_control_heavy(text)
         return text, "utf-16"
+    if codec := _bomless_utf16(data):
+        text = _strict(
+            data, codec, "its bytes alternate with zero bytes like UTF-16 text without a byte order mark"
+        )
+        _refuse_control_heavy(text)
+        return text, codec
     _refuse_binary(data)
     try:
         return data.decode("utf-8"), "utf-8"
@@ -46,6 +52,20 @@ def decode(data: bytes) -> tuple[str, str]:
             "is not a character in any of them",
             code="undecodable",
         ) from None
+
+
+def _bomless_utf16(data: bytes) -> str | None:
+    """'utf-16-le'/'utf-16-be' when ASCII-range text has a zero byte beside every character."""
+    head = data[:4096]
+    head = head[: len(head) // 2 * 2]
+    if len(head) < 4:
+        return None
+    even, odd = head[0::2], head[1::2]
+    if odd.count(0) == len(odd) and even.count(0) == 0:
+        return "utf-16-le"
+    if even.count(0) == len(even) and odd.count(0) == 0:
+        return "utf-16-be"
+    return None
 
 
 def _strict(data: bytes, codec: str, why: str) -> str:

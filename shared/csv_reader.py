@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from shared.settings import Settings
 
 
-
 @dataclass(frozen=True)
 class Limits:
     max_bytes: int
@@ -139,7 +138,8 @@ def read_csv(source: bytes | Path, name: str, limits: Limits) -> Table:
     if not raw.data:
         raise InvalidCsvError("file is empty (0 bytes)", code="empty_file")
     text, encoding = decode(raw.data)
-    if not text.strip():
+    raw = raw.without_data()  # the text is all we need now; let the bytes go
+    if not _NON_SPACE.search(text):  # (text.strip() would copy the whole text)
         raise InvalidCsvError(
             f"file contains only whitespace ({raw.raw_bytes} bytes), no rows", code="empty_file"
         )
@@ -317,6 +317,7 @@ def _unique_names(header: list[str]) -> tuple[list[str], dict[str, str]]:
     return names, renamed
 
 
+_NON_SPACE = re.compile(r"\S")
 _MARKUP = {
     "HTML or XML": re.compile(r"\A\s*<(?:!DOCTYPE|\?xml|!--|[A-Za-z][\w:-]*[\s/>])", re.IGNORECASE),
     # '[id],[name]' is a SQL Server header, so only JSON's own openings count: {"  [{  ["  [[

@@ -57,7 +57,8 @@ def read_records(text: str, layout: Layout, max_columns: int, max_cell_chars: in
             index += 1
             first_line = line_before + 1
             line_before = reader.line_num
-            if index < layout.preamble_rows or not row:
+            # blank and whitespace-only lines are not rows (pandas skips them too, keeping the loader in step)
+            if index < layout.preamble_rows or not row or (len(row) == 1 and not row[0].strip()):
                 continue
             if records is None:
                 if len(row) > max_columns:

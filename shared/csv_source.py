@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from shared.errors import InvalidCsvError, LimitExceededError
@@ -26,6 +26,9 @@ class RawObject:
     raw_bytes: int  # size of the object as stored
     sha256: str  # of the object as stored
     compression: str | None
+
+    def without_data(self) -> RawObject:
+        return replace(self, data=b"")
 
 
 def human_bytes(n: int) -> str:

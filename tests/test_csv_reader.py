@@ -50,6 +50,13 @@ CASES = [
         },
     ),
     (
+        "utf16le_no_bom.csv",
+        {"encoding": "utf-16-le"},
+        {"name": "string", "amount": "Int64"},
+        {"name": ["Zoë", "José"], "amount": [1, 2]},
+    ),
+    ("blank_and_space_lines.csv", {}, {"a": "Int64", "b": "Int64"}, {"a": [1, 3, 5], "b": [2, 4, 6]}),
+    (
         "cp1252.csv",
         {"encoding": "cp1252"},
         {"name": "string", "price": "float64"},

@@ -19,6 +19,8 @@ FIXTURES: dict[str, bytes] = {
     + "name,amount,joined\r\nZoë,1,2025-01-05\r\nJosé,2,2025-01-06\r\nÅsa,3,2025-01-07\r\n".encode(),
     "utf16_bom_semicolon.csv": "city;temp;when\nMünchen;3,5;05.01.2025\nKöln;4,25;06.01.2025\n"
     "Zürich;-1,75;13.01.2025\n".encode("utf-16"),
+    "utf16le_no_bom.csv": "name,amount\nZoë,1\nJosé,2\n".encode("utf-16-le"),
+    "blank_and_space_lines.csv": b"a,b\r\n\r\n1,2\r\n   \r\n3,4\r\n\t\r\n5,6\r\n\r\n",
     "cp1252.csv": "name,price\nCafé,€12\nCrème brûlée,€8.50\nNaïve “quote”,€3\n".encode("cp1252"),
     "semicolon_decimal_comma.csv": (
         "Datum;Umsatz;Anteil;Menge\n"
