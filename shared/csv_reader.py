@@ -8,6 +8,7 @@ limits, gzip), ``csv_encoding`` (text), ``csv_dialect`` (delimiter, title lines,
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -146,14 +147,22 @@ def read_csv(source: bytes | Path, name: str, limits: Limits) -> Table:
     _refuse_markup(text)
     with cell_limit(limits.max_cell_chars):
         layout = sniff(text, name)
-        records = read_records(text, layout, limits.max_columns, limits.max_cell_chars)
-    del text
+        records = read_records(
+            text, layout, limits.max_columns, limits.max_cell_chars, compact=layout.decimal == "."
+        )
+
+    def strings_of(positions: list[int]) -> list[list[str]]:
+        """The cells of these columns as text, from a second parse (only for compacted columns)."""
+        with cell_limit(limits.max_cell_chars):
+            again = read_records(text, layout, limits.max_columns, limits.max_cell_chars, only=positions)
+        return [again.columns[j].strings() for j in positions]
+
     _refuse_rowless(records)
     warnings = (
         [f"skipped {layout.preamble_lines} title line(s) above the header"] if layout.preamble_lines else []
     )
 
-    typed = _type_columns(records, layout)
+    typed = _type_columns(records, layout, strings_of)
     frame = pd.DataFrame({n: p.result for n, p in zip(typed.names, typed.plans, strict=True)})
     coercions = [c for plan in typed.plans for c in plan.coercions]
     warnings += typed.warnings + [w for plan in typed.plans for w in plan.warnings] + _row_warnings(records)
@@ -201,7 +210,7 @@ class _Typed:
     warnings: list[str]
 
 
-def _type_columns(records: Any, layout: Any) -> _Typed:
+def _type_columns(records: Any, layout: Any, strings_of: Callable[[list[int]], list[list[str]]]) -> _Typed:
     """Infer each column's type, decide whether the first line is a header, and name the columns."""
     import pandas as pd
 
@@ -214,16 +223,29 @@ def _type_columns(records: Any, layout: Any) -> _Typed:
         column = pd.Series(cells, dtype=object)
         return column.where(~column.isin(csv_values.MISSING_TOKENS), None)
 
-    def typed(columns: list[pd.Series], names: list[str]) -> list[Any]:
+    def typed(columns: list[pd.Series | csv_values.Plan], names: list[str]) -> list[Any]:
         plans = []
         for column, name in zip(columns, names, strict=True):
+            if isinstance(column, csv_values.Plan):  # a compacted number column: already typed
+                plans.append(column)
+                continue
             plan = csv_values.infer(column, name, layout.decimal, dayfirst)
             if plan.result is None:
                 plan.result = plan.apply(column)
             plans.append(plan)
         return plans
 
-    columns = [raw_column(records.columns.pop(0)) for _ in header]
+    stores = records.columns
+    demoted = [j for j, store in enumerate(stores) if store.state == "demoted"]
+    redone = dict(zip(demoted, strings_of(demoted), strict=True)) if demoted else {}
+    columns: list[Any] = []
+    for j, store in enumerate(stores):
+        if store.state == "numeric":
+            kwargs = {"decimal": layout.decimal, "integer": store.integer}
+            columns.append(csv_values.Plan("to_number", kwargs, result=store.numbers()))
+        else:
+            columns.append(raw_column(redone.pop(j) if j in redone else store.strings()))
+    records.columns = []
     plans = typed(columns, [h or f"column_{i}" for i, h in enumerate(header, 1)])
     warnings = []
     if len(header) == 1:
@@ -237,6 +259,9 @@ def _type_columns(records: Any, layout: Any) -> _Typed:
             shown = ", ".join(f"{new!r} (was {old!r})" for new, old in renamed.items())
             warnings.append(f"renamed empty or duplicate column names: {shown}")
         return _Typed(names, plans, renamed, True, warnings)
+    compacted = [j for j, c in enumerate(columns) if isinstance(c, csv_values.Plan)]
+    for j, cells in zip(compacted, strings_of(compacted) if compacted else [], strict=True):
+        columns[j] = raw_column(cells)  # the header row joins the data, so type these from text again
     first = raw_column(records.header)
     columns = [pd.concat([first.iloc[[i]], c], ignore_index=True) for i, c in enumerate(columns)]
     names = [f"column_{i}" for i in range(1, len(columns) + 1)]
@@ -250,8 +275,8 @@ def _refuse_rowless(records: Any) -> None:
     from shared.errors import InvalidCsvError
 
     if records.row_count:
-        if len(records.header) == 1:
-            _refuse_prose(records.header[0], records.columns[0])
+        if len(records.header) == 1 and records.columns[0].state == "text":
+            _refuse_prose(records.header[0], records.columns[0].peek(200))
         return
     if records.skipped:
         raise InvalidCsvError(

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from shared.csv_columns import ColumnStore
 from shared.csv_dialect import Layout, lines
 from shared.errors import InvalidCsvError, LimitExceededError
 
@@ -27,7 +28,7 @@ class Records:
     header: list[str]
     header_line: int
     header_index: int  # index of the header among parsed records (blank lines count, as in pandas)
-    columns: list[list[str]]  # data cells by column, rows padded to the header's width
+    columns: list[ColumnStore | None]  # data cells by column (None: not asked for), rows padded
     row_count: int = 0
     skipped: list[tuple[int, int, str]] = field(default_factory=list)  # (line, record index, reason)
     short_lines: list[int] = field(default_factory=list)
@@ -44,8 +45,20 @@ def cell_limit(max_cell_chars: int) -> Iterator[None]:
             csv.field_size_limit(previous)
 
 
-def read_records(text: str, layout: Layout, max_columns: int, max_cell_chars: int) -> Records:
-    """Parse ``text`` with ``layout`` (inside ``cell_limit``); raise too_many_columns / cell_too_long early."""
+def read_records(
+    text: str,
+    layout: Layout,
+    max_columns: int,
+    max_cell_chars: int,
+    *,
+    compact: bool = False,
+    only: list[int] | None = None,
+) -> Records:
+    """Parse ``text`` with ``layout`` (inside ``cell_limit``); raise too_many_columns / cell_too_long early.
+
+    ``compact`` keeps plain-number columns as numbers (see ``csv_columns``); ``only`` keeps just the
+    cells of those column positions (a second pass for columns that were compacted too eagerly).
+    """
     reader = csv.reader(lines(text), delimiter=layout.delimiter)
     records: Records | None = None
     chunk: list[list[str]] = []
@@ -67,7 +80,8 @@ def read_records(text: str, layout: Layout, max_columns: int, max_cell_chars: in
                         code="too_many_columns",
                     )
                 records = Records(header=row, header_line=first_line, header_index=index, columns=[])
-                records.columns = [[] for _ in row]
+                wanted = range(len(row)) if only is None else set(only)
+                records.columns = [ColumnStore(compact) if j in wanted else None for j in range(len(row))]
                 width = len(row)
                 continue
             if len(row) > width:
@@ -98,7 +112,8 @@ def read_records(text: str, layout: Layout, max_columns: int, max_cell_chars: in
 def _move(chunk: list[list[str]], records: Records) -> None:
     """Append a chunk of rows to the columns (a C-speed transpose) and free the row lists."""
     if chunk:
-        for column, cells in zip(records.columns, zip(*chunk, strict=True), strict=True):
-            column.extend(cells)
+        for store, cells in zip(records.columns, zip(*chunk, strict=True), strict=True):
+            if store is not None:
+                store.add(cells)
         records.row_count += len(chunk)
         chunk.clear()

@@ -381,3 +381,70 @@ def test_a_single_column_of_sentences_under_a_short_header_is_a_table():
     table = read_csv(b"comment\n" + body, "reviews.csv", LIMITS)
     assert table.frame.shape == (5, 1)
     assert any("single column" in w for w in table.warnings)
+
+
+@pytest.mark.parametrize("name", FIXTURES)
+def test_tiny_chunks_give_the_same_table(name, monkeypatch):
+    """Rows move into column stores in chunks; chunk borders must not change any value or type."""
+    whole = read(name)
+    monkeypatch.setattr("shared.csv_rows._CHUNK_ROWS", 2)
+    chunked = read(name)
+    pd.testing.assert_frame_equal(chunked.frame, whole.frame)
+    assert chunked.coercions == whole.coercions
+
+
+def _numbers_then(tail: str, rows: int = 30) -> bytes:
+    body = "".join(f"{i},{i * 7 + 100}\n" for i in range(rows))
+    return ("k,v\n" + body + tail).encode()
+
+
+@pytest.mark.parametrize(
+    ("tail", "dtype", "last", "again"),
+    [
+        ("30,$5\n", "Int64", 5, True),  # a currency value after plain numbers: cleaned, not lost
+        ("30,0123\n", "string", "0123", True),  # a leading zero turns the column into identifiers
+        ("30,12.5\n", "float64", 12.5, False),  # integers, then a plain decimal: still numbers
+        ("30,n/a\n", "Int64", None, False),  # a missing token keeps the column integer
+    ],
+)
+def test_a_compacted_number_column_that_meets_other_values_later_is_read_from_text_again(
+    tail, dtype, last, again, monkeypatch, tmp_path
+):
+    import shared.csv_rows
+
+    monkeypatch.setattr("shared.csv_rows._CHUNK_ROWS", 10)  # the first chunk has 10 distinct numbers
+    second_passes = []
+    first_pass = shared.csv_rows.read_records
+
+    def counting(*args, **kwargs):
+        if kwargs.get("only") is not None:
+            second_passes.append(kwargs["only"])
+        return first_pass(*args, **kwargs)
+
+    monkeypatch.setattr("shared.csv_rows.read_records", counting)
+    path = tmp_path / "late.csv"
+    path.write_bytes(_numbers_then(tail))
+    table = read_csv(path, path.name, LIMITS)
+    # "k" stays compacted; "v" gives up its numbers when a later value is not a plain number
+    assert second_passes == ([[1]] if again else [])
+    assert str(table.frame["v"].dtype) == dtype
+    assert values(table, "v")[-1] == last
+    assert values(table, "v")[0] in (100, "100")
+    pd.testing.assert_frame_equal(run_loader(table, path), table.frame)
+
+
+def test_a_headerless_file_of_numbers_keeps_its_first_row(monkeypatch):
+    monkeypatch.setattr("shared.csv_rows._CHUNK_ROWS", 10)
+    data = "".join(f"{i},{i * 1.5}\n" for i in range(1, 30)).encode()
+    table = read_csv(data, "n.csv", LIMITS)
+    assert not table.dialect.has_header
+    assert len(table.frame) == 29
+    assert values(table, "column_1")[:2] == [1, 2]
+    assert str(table.frame["column_2"].dtype) == "float64"
+
+
+def test_repeated_text_is_stored_once_per_distinct_value():
+    table = read_csv(b"city,n\n" + b"Paris,1\nLyon,2\n" * 500, "c.csv", LIMITS)
+    cities = table.frame["city"]
+    # the same object behind every "Paris": interning, not 500 copies
+    assert len({id(v) for v in cities.array._ndarray if v == "Paris"}) == 1
