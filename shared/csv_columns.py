@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from shared.csv_values import MISSING_TOKENS
+from shared.csv_values import MISSING_TOKENS, plain_numbers
 
 _INTERN_LIMIT = 20_000  # distinct strings remembered per column before interning stops paying
 _BOOLEAN_DISTINCT = 8  # columns this small may be flags: keep their text for the boolean check
@@ -36,7 +36,7 @@ class ColumnStore:
 
     def add(self, cells: tuple[str, ...]) -> None:
         if self.state in ("new", "numeric"):
-            numbers = plain_numbers(cells)
+            numbers = chunk_numbers(cells)
             if self.state == "new":
                 distinct = len(set(cells))
                 self.state = "numeric" if numbers is not None and distinct > _BOOLEAN_DISTINCT else "text"
@@ -75,7 +75,7 @@ class ColumnStore:
         return series.astype("Int64") if self.integer else series
 
 
-def plain_numbers(cells: tuple[str, ...]) -> tuple[np.ndarray, bool] | None:
+def chunk_numbers(cells: tuple[str, ...]) -> tuple[np.ndarray, bool] | None:
     """(float64 values with NaN for missing cells, all integers?) when every present cell is a plain
     number that ``csv_values`` would keep as a number; else None.
 
@@ -85,8 +85,8 @@ def plain_numbers(cells: tuple[str, ...]) -> tuple[np.ndarray, bool] | None:
     column = pd.Series(cells, dtype=object)
     missing = column.isin(MISSING_TOKENS).to_numpy()
     present = column[~missing].astype("string")
-    parsed = pd.to_numeric(present, errors="coerce")
-    if parsed.isna().any() or parsed.isin([float("inf"), float("-inf")]).any():
+    parsed = plain_numbers(present)
+    if parsed is None:
         return None
     integer = pd.api.types.is_integer_dtype(parsed.dtype) or parsed.empty
     if integer and not parsed.empty:

@@ -20,9 +20,11 @@ def render(dialect: Dialect, spec: ReadSpec, path: str) -> str:
     """Python source that leaves the typed frame in ``df``."""
     used = []
     for recipe in spec.recipes:
-        if recipe.converter not in used:
-            used.append(recipe.converter)
-    functions = "\n\n".join(inspect.getsource(csv_values.CONVERTERS[name]).rstrip() for name in used)
+        converter = csv_values.CONVERTERS[recipe.converter]
+        for function in [*csv_values.HELPERS.get(recipe.converter, []), converter]:
+            if function not in used:
+                used.append(function)
+    functions = "\n\n\n".join(inspect.getsource(function).rstrip() for function in used)
     args = [
         repr(path),
         f"sep={dialect.delimiter!r}",
@@ -42,11 +44,5 @@ def render(dialect: Dialect, spec: ReadSpec, path: str) -> str:
     for recipe in spec.recipes:
         call_args = "".join(f", {key}={value!r}" for key, value in recipe.kwargs.items())
         conversions.append(f"df[{recipe.name!r}] = {recipe.converter}(df[{recipe.name!r}]{call_args})")
-    parts = [
-        "# Rebuilds the typed table the pipeline analysed, from the original file.",
-        "import pandas as pd",
-        functions,
-        read,
-        "\n".join(conversions),
-    ]
-    return "\n\n\n".join(parts[:3]) + "\n\n\n" + "\n".join(parts[3:]) + "\n"
+    head = "# Rebuilds the typed table the pipeline analysed, from the original file.\nimport pandas as pd"
+    return f"{head}\n\n\n{functions}\n\n\n{read}\n" + "".join(f"{line}\n" for line in conversions)

@@ -28,11 +28,10 @@ DATE_SAMPLE = 500
 def to_number(s, decimal=".", integer=False):
     """Numbers written for people ("$1,234.50", "12.5%", "1.234,5", "EUR 12") as numbers; others NA."""
     t = s.astype("string")
-    if decimal == ".":
-        plain = pd.to_numeric(t, errors="coerce")
-        if plain.notna().sum() == t.notna().sum() and not plain.isin([float("inf"), float("-inf")]).any():
-            # every value is already a plain number: skip the (slow, per-value) clean-up below
-            return plain.astype("Int64" if integer else "float64")
+    plain = plain_numbers(t, decimal)
+    if plain is not None:
+        # every value is already a plain number: skip the (slow, per-value) clean-up below
+        return plain.astype("Int64" if integer else "float64")
     t = t.str.strip()
     currency = r"(?:[$€£¥₹]|(?<![A-Za-z])(?:USD|EUR|GBP|JPY|CHF|CAD|AUD|CNY|INR)(?![A-Za-z]))"
     t = t.str.replace(r"^([+-]?)\s*" + currency + r"\s*", r"\1", regex=True)
@@ -49,6 +48,21 @@ def to_number(s, decimal=".", integer=False):
         t = t.str.replace(",", "", regex=False)
     values = pd.to_numeric(t.where(ok.fillna(False).astype(bool)), errors="coerce")
     return values.astype("Int64" if integer else "float64")
+
+
+def plain_numbers(t, decimal="."):
+    """``t`` (string dtype) parsed by pd.to_numeric when every value is a finite plain number, else None.
+
+    With a decimal comma, only columns without any '.' qualify (the comma becomes the point).
+    """
+    if decimal == ",":
+        if t.str.contains(".", regex=False).any():
+            return None
+        t = t.str.replace(",", ".", regex=False)
+    parsed = pd.to_numeric(t, errors="coerce")
+    if parsed.notna().sum() != t.notna().sum() or parsed.isin([float("inf"), float("-inf")]).any():
+        return None
+    return parsed
 
 
 def to_datetime(s, format):
@@ -78,6 +92,7 @@ def to_text(s):
 
 
 CONVERTERS = {f.__name__: f for f in (to_number, to_datetime, to_boolean, to_text)}
+HELPERS = {"to_number": [plain_numbers]}  # functions a converter calls, copied into the loader with it
 
 _CURRENCY = re.compile(r"[$€£¥₹]|(?<![A-Za-z])(?:USD|EUR|GBP|JPY|CHF|CAD|AUD|CNY|INR)(?![A-Za-z])")
 _FLAG_NAME = re.compile(
@@ -148,13 +163,9 @@ def _as_number(raw, present, distinct, name, decimal, dayfirst) -> Plan | None:
     if sample.empty or to_number(sample, decimal=decimal).notna().sum() < SHARE_REQUIRED * len(sample):
         return None
     mask = raw.notna().to_numpy()
-    quick = pd.to_numeric(raw.astype("string"), errors="coerce") if decimal == "." else None
+    quick = plain_numbers(raw.astype("string"), decimal)
     # the same test as to_number's fast path: every value already a plain number
-    plain = (
-        quick is not None
-        and bool(quick[mask].notna().all())
-        and not quick.isin([float("inf"), float("-inf")]).any()
-    )
+    plain = quick is not None
     values = quick.astype("float64") if plain else to_number(raw, decimal=decimal)
     present_values = values[mask]
     candidates = int((present != DASH).sum())
@@ -178,7 +189,14 @@ def _as_number(raw, present, distinct, name, decimal, dayfirst) -> Plan | None:
             return None
         values = values.astype("Int64")
     failed = int(candidates - valid.sum())
-    coercions = [] if plain and not failed else _number_coercions(name, good, decimal, failed)
+    if plain and decimal == ",":  # nothing cleaned but the decimal comma
+        commas = int(good.str.contains(",", regex=False).sum())
+        detail = f"read the decimal comma in {commas} values"
+        coercions = [Coercion(name, "decimal_comma", detail)] if commas else []
+    elif plain:
+        coercions = []
+    else:
+        coercions = _number_coercions(name, good, decimal, failed)
     return Plan("to_number", {"decimal": decimal, "integer": integer}, coercions, result=values)
 
 

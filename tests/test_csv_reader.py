@@ -286,6 +286,8 @@ def test_title_lines_above_the_header_are_skipped_and_reported():
         ("cp1252.csv", "price", {"currency"}),
         ("semicolon_decimal_comma.csv", "Umsatz", {"currency", "thousands", "decimal_comma"}),
         ("semicolon_decimal_comma.csv", "Anteil", {"percent", "decimal_comma"}),
+        ("utf16_bom_semicolon.csv", "temp", {"decimal_comma"}),
+        ("semicolon_decimal_comma.csv", "Datum", {"date"}),
         ("dates.csv", "stamp", {"datetime"}),
         ("dates.csv", "dmy", {"date"}),
         ("booleans.csv", "active", {"boolean"}),
