@@ -33,6 +33,7 @@ def render(dialect: Dialect, spec: ReadSpec, path: str) -> str:
         "header=None",
         f"skiprows={spec.skiprows!r}",
         f"names={spec.names!r}",
+        *([f"usecols={list(range(len(spec.names)))!r}"] if spec.drop_extra_fields else []),
         "index_col=False",
         "dtype=str",
         "keep_default_na=False",

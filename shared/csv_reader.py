@@ -77,6 +77,7 @@ class ReadSpec:
     names: list[str]
     recipes: list[ColumnRecipe]
     missing_tokens: tuple[str, ...]
+    drop_extra_fields: bool = False  # rows ended with a trailing delimiter: read only the named columns
 
 
 @dataclass
@@ -187,6 +188,7 @@ def read_csv(source: bytes | Path, name: str, limits: Limits) -> Table:
             for n, p in zip(typed.names, typed.plans, strict=True)
         ],
         missing_tokens=csv_values.MISSING_TOKENS,
+        drop_extra_fields=bool(records.trailing_delimiters),
     )
     return Table(
         frame=frame,
@@ -297,6 +299,11 @@ def _row_warnings(records: Any) -> list[str]:
         warnings.append(
             f"skipped {len(lines)} row(s) with more fields than the header's {len(records.header)} "
             f"(lines {_some(lines)})"
+        )
+    if records.trailing_delimiters:
+        warnings.append(
+            f"{records.trailing_delimiters} row(s) ended with an extra delimiter; the empty field after it "
+            "was dropped"
         )
     if records.short_lines:
         warnings.append(

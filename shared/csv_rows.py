@@ -32,6 +32,7 @@ class Records:
     row_count: int = 0
     skipped: list[tuple[int, int, str]] = field(default_factory=list)  # (line, record index, reason)
     short_lines: list[int] = field(default_factory=list)
+    trailing_delimiters: int = 0  # rows whose one extra field was empty (dropped)
 
 
 @contextmanager
@@ -84,6 +85,11 @@ def read_records(
                 records.columns = [ColumnStore(compact) if j in wanted else None for j in range(len(row))]
                 width = len(row)
                 continue
+            if len(row) == width + 1 and row[-1] == "":
+                # a trailing delimiter (some exporters end every row with one): dropping the empty
+                # field after it moves nothing
+                row.pop()
+                records.trailing_delimiters += 1
             if len(row) > width:
                 records.skipped.append((first_line, index, f"{len(row)} fields, expected {width}"))
                 continue

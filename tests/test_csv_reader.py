@@ -176,7 +176,13 @@ FIXTURES = sorted(p.name for p in DATA.iterdir() if p.name.endswith((".csv", ".t
 
 
 def test_every_fixture_file_has_a_case_or_a_dedicated_test():
-    dedicated = {"duplicate_empty_headers.csv", "ragged.csv", "formulas.csv", "mostly_numeric.csv"}
+    dedicated = {
+        "duplicate_empty_headers.csv",
+        "ragged.csv",
+        "formulas.csv",
+        "mostly_numeric.csv",
+        "trailing_delimiter.csv",
+    }
     assert set(FIXTURES) == {c[0] for c in CASES} | dedicated
 
 
@@ -248,6 +254,13 @@ def test_ragged_rows_are_skipped_with_physical_line_numbers_and_short_rows_kept_
     assert values(table, "c") == [3, 9, None, 19]
     assert any("skipped 2 row(s)" in w and "lines 3, 6" in w for w in table.warnings)
     assert any("fewer fields" in w and "lines 7" in w for w in table.warnings)
+
+
+def test_a_trailing_delimiter_is_dropped_but_a_real_extra_field_skips_the_row():
+    table = read("trailing_delimiter.csv")
+    assert values(table, "amount") == [10, 20, 30]
+    assert table.skipped_rows == [SkippedRow(5, "4 fields, expected 3")]
+    assert any("extra delimiter" in w for w in table.warnings)
 
 
 def test_duplicate_and_empty_column_names_are_made_unique_and_recorded():
