@@ -2,7 +2,9 @@
 
 ``read_csv`` is the single entry point. The steps live in small modules: ``csv_source`` (bytes,
 limits, gzip), ``csv_encoding`` (text), ``csv_dialect`` (delimiter, title lines, decimal mark),
-``csv_rows`` (the streaming parse with ragged-row handling) and ``csv_values`` (column types).
+``csv_rows`` (the streaming parse with ragged-row handling), ``csv_columns`` (compact cell
+storage), ``csv_values`` (column types), ``csv_header`` (header or data, column names) and
+``csv_loader_code`` (the pandas cell that repeats the read).
 """
 
 from __future__ import annotations
@@ -217,6 +219,7 @@ def _type_columns(records: Any, layout: Any, strings_of: Callable[[list[int]], l
     import pandas as pd
 
     from shared import csv_values
+    from shared.csv_header import header_is_data, unique_names
 
     dayfirst = layout.decimal == "," or layout.delimiter == ";"  # European conventions travel together
     header = [cell.strip() for cell in records.header]
@@ -255,8 +258,8 @@ def _type_columns(records: Any, layout: Any, strings_of: Callable[[list[int]], l
             "found a single column; if the file uses a delimiter other than ',' ';' tab or '|' "
             "(spaces, for example), it was not recognised"
         )
-    if not _header_is_data(header, plans):
-        names, renamed = _unique_names(header)
+    if not header_is_data(header, plans):
+        names, renamed = unique_names(header)
         if renamed:
             shown = ", ".join(f"{new!r} (was {old!r})" for new, old in renamed.items())
             warnings.append(f"renamed empty or duplicate column names: {shown}")
@@ -315,38 +318,6 @@ def _row_warnings(records: Any) -> list[str]:
 
 def _some(lines: list[int], shown: int = 10) -> str:
     return ", ".join(map(str, lines[:shown])) + (", ..." if len(lines) > shown else "")
-
-
-def _header_is_data(header: list[str], plans: list[Any]) -> bool:
-    """True when every typed column's header cell would itself parse as that column's type."""
-    import pandas as pd
-
-    typed = [(cell, plan) for cell, plan in zip(header, plans, strict=True) if plan.converter != "to_text"]
-    if not typed:
-        return False  # all-text tables: a header cannot be told from data, so trust the first line
-    for cell, plan in typed:
-        if not cell.strip():
-            return False
-        if pd.isna(plan.apply(pd.Series([cell], dtype=object)).iloc[0]):
-            return False
-    return True
-
-
-def _unique_names(header: list[str]) -> tuple[list[str], dict[str, str]]:
-    """Names with empties as column_<i> and repeats as name_2, name_3; plus new -> original."""
-    names: list[str] = []
-    renamed: dict[str, str] = {}
-    taken = {h for h in header if h}
-    for i, original in enumerate(header, 1):
-        base = original or f"column_{i}"
-        name, n = base, 2
-        while name in names or (name != original and name in taken):
-            name, n = f"{base}_{n}", n + 1
-        if name != original:
-            renamed[name] = original
-        names.append(name)
-        taken.add(name)
-    return names, renamed
 
 
 _NON_SPACE = re.compile(r"\S")
