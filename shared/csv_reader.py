@@ -80,6 +80,7 @@ class ReadSpec:
     recipes: list[ColumnRecipe]
     missing_tokens: tuple[str, ...]
     drop_extra_fields: bool = False  # rows ended with a trailing delimiter: read only the named columns
+    rows: int = 0  # rows the pipeline read, so the loader can say when its own read differs
 
 
 @dataclass
@@ -191,6 +192,7 @@ def read_csv(source: bytes | Path, name: str, limits: Limits) -> Table:
         ],
         missing_tokens=csv_values.MISSING_TOKENS,
         drop_extra_fields=bool(records.trailing_delimiters),
+        rows=len(frame),
     )
     return Table(
         frame=frame,
@@ -284,9 +286,10 @@ def _refuse_rowless(records: Any) -> None:
             _refuse_prose(records.header[0], records.columns[0].peek(200))
         return
     if records.skipped:
+        line, _, reason = records.skipped[0]
         raise InvalidCsvError(
-            f"no row has the header's {len(records.header)} fields (all {len(records.skipped)} rows have "
-            f"more, first on line {records.skipped[0][0]}); the delimiter may be wrong",
+            f"no row could be read under the header's {len(records.header)} columns: all "
+            f"{len(records.skipped)} rows were skipped (line {line}: {reason}); the delimiter may be wrong",
             code="not_a_table",
         )
     raise InvalidCsvError(

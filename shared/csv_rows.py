@@ -60,19 +60,21 @@ def read_records(
     ``compact`` keeps plain-number columns as numbers (see ``csv_columns``); ``only`` keeps just the
     cells of those column positions (a second pass for columns that were compacted too eagerly).
     """
-    reader = csv.reader(lines(text), delimiter=layout.delimiter)
+    source = _Lines(text)
+    reader = csv.reader(source, delimiter=layout.delimiter)
     records: Records | None = None
     chunk: list[list[str]] = []
     width = 0
     index = -1
     line_before = 0
+    start = last_start = 0  # text offsets where the current and the last kept record begin
     try:
         for row in reader:
             index += 1
             first_line = line_before + 1
             line_before = reader.line_num
-            # blank and whitespace-only lines are not rows (pandas skips them too, keeping the loader in step)
-            if index < layout.preamble_rows or not row or (len(row) == 1 and not row[0].strip()):
+            start, record_start = source.consumed, start
+            if index < layout.preamble_rows or _blank(row):
                 continue
             if records is None:
                 if len(row) > max_columns:
@@ -96,9 +98,11 @@ def read_records(
             if len(row) < width:
                 records.short_lines.append(first_line)
                 row = row + [""] * (width - len(row))
-            chunk.append(row)
             if len(chunk) == _CHUNK_ROWS:
                 _move(chunk, records)
+            chunk.append(row)  # the last kept row stays in ``chunk`` until the end is checked
+            last = (first_line, index)
+            last_start = record_start
     except csv.Error as err:
         if "field larger than field limit" in str(err):
             raise LimitExceededError(
@@ -111,8 +115,53 @@ def read_records(
         ) from None
     if records is None:
         raise InvalidCsvError("file has no rows (only blank or title lines)", code="empty_file")
+    if chunk and last[1] == index and _quote_left_open(text[last_start:], layout.delimiter):
+        chunk.pop()
+        lines_left = reader.line_num - last[0] + 1
+        records.skipped.append(
+            (
+                last[0],
+                last[1],
+                f"a quoted field opened here is never closed; the last {lines_left} line(s) were skipped",
+            )
+        )
     _move(chunk, records)
     return records
+
+
+class _Lines:
+    """``lines(text)`` that also counts the characters handed out (where the next record starts)."""
+
+    def __init__(self, text: str) -> None:
+        self._lines = lines(text)
+        self.consumed = 0
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._lines)
+        self.consumed += len(line)
+        return line
+
+
+def _quote_left_open(tail: str, delimiter: str) -> bool:
+    """True when the file's last record ends inside a quoted field (csv accepts that silently,
+    swallowing everything after the quote; pandas refuses the file)."""
+    try:
+        for _ in csv.reader(lines(tail), delimiter=delimiter, strict=True):
+            pass
+    except csv.Error as err:
+        return "unexpected end of data" in str(err)
+    return False
+
+
+def _blank(row: list[str]) -> bool:
+    """Blank and whitespace-only lines are not rows (pandas skips them too, keeping the loader in step).
+
+    A line holding only ``""`` parses as [''] and, as in pandas, is a row of missing values.
+    """
+    return not row or (len(row) == 1 and row[0] != "" and not row[0].strip())
 
 
 def _move(chunk: list[list[str]], records: Records) -> None:

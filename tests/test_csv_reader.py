@@ -182,6 +182,7 @@ def test_every_fixture_file_has_a_case_or_a_dedicated_test():
         "formulas.csv",
         "mostly_numeric.csv",
         "trailing_delimiter.csv",
+        "unclosed_quote.csv",
     }
     assert set(FIXTURES) == {c[0] for c in CASES} | dedicated
 
@@ -261,6 +262,26 @@ def test_a_trailing_delimiter_is_dropped_but_a_real_extra_field_skips_the_row():
     assert values(table, "amount") == [10, 20, 30]
     assert table.skipped_rows == [SkippedRow(5, "4 fields, expected 3")]
     assert any("extra delimiter" in w for w in table.warnings)
+
+
+def test_a_quote_left_open_at_the_end_skips_only_its_row():
+    table = read("unclosed_quote.csv")
+    assert values(table, "id") == [1, 2]
+    assert table.skipped_rows == [
+        SkippedRow(4, "a quoted field opened here is never closed; the last 3 line(s) were skipped")
+    ]
+
+
+def test_loader_code_says_when_its_row_count_differs(tmp_path):
+    table = read("pipe.csv")
+    path = tmp_path / "p.csv"
+    path.write_bytes((DATA / "pipe.csv").read_bytes() + b"4|Di|1\n")  # the file changed since
+    import contextlib
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        run_loader(table, path)
+    assert "the pipeline read 3 rows from this file; this read gives 4" in out.getvalue()
 
 
 def test_duplicate_and_empty_column_names_are_made_unique_and_recorded():

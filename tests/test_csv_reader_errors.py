@@ -40,7 +40,11 @@ def refuse(data, name="f.csv", limits=LIMITS, kind=InvalidCsvError):
         (b"\xff\xfea\x00,\x00b", "undecodable", "UTF-16 byte order mark"),
         (b"<!DOCTYPE html>\n<html><body>Not found</body></html>\n", "not_a_table", "HTML or XML"),
         (b'{"rows": [1, 2, 3]}\n', "not_a_table", "JSON"),
-        (b"a,b\n1,2,3\n4,5,6\n7,8,9\n", "not_a_table", "no row has the header's 2 fields"),
+        (
+            b"a,b\n1,2,3\n4,5,6\n7,8,9\n",
+            "not_a_table",
+            "all 3 rows were skipped (line 2: 3 fields, expected 2)",
+        ),
         (
             b"This text was saved with a .csv name by mistake and is not a table at all sadly.\n"
             + b"This is a paragraph of prose that someone saved with a csv name by mistake today.\n" * 5,

@@ -22,6 +22,7 @@ FIXTURES: dict[str, bytes] = {
     "utf16le_no_bom.csv": "name,amount\nZoë,1\nJosé,2\n".encode("utf-16-le"),
     "blank_and_space_lines.csv": b"a,b\r\n\r\n1,2\r\n   \r\n3,4\r\n\t\r\n5,6\r\n\r\n",
     "trailing_delimiter.csv": b"id;name;amount\r\n1;Ann;10;\r\n2;Bob;20;\r\n3;Cy;30\r\n4;Di;40;x\r\n",
+    "unclosed_quote.csv": b'id,note\n1,ok\n2,fine\n3,"never closed\n4,x\n5,y\n',
     "cp1252.csv": "name,price\nCafé,€12\nCrème brûlée,€8.50\nNaïve “quote”,€3\n".encode("cp1252"),
     "semicolon_decimal_comma.csv": (
         "Datum;Umsatz;Anteil;Menge\n"
