@@ -20,6 +20,7 @@ from shared.alert_rules import RuleSet, load_rules
 from shared.alert_state import AlertState
 from shared.alerts import evaluate
 from shared.analysts.base import Analysis, AnalysisRequest, Analyst, PartKind
+from shared.crosscheck import cross_check
 from shared.errors import AnalysisError, LimitExceededError, PermanentError
 from shared.formatting import size
 from shared.messages import ErrorInfo, ResultMessage, Source, analyst_to_dict, step_to_dict
@@ -135,23 +136,21 @@ def run_analysis(
             )
         )
         timings["analysis_s"] = time.perf_counter() - t
-        message.analyst = analyst_to_dict(analysis)
-        message.warnings.extend(analysis.warnings)
         if not analysis.succeeded:
-            raise AnalysisError(
+            err = AnalysisError(
                 "the analysis produced no usable result: " + ("; ".join(analysis.warnings) or "no output")
             )
-
-        t = time.perf_counter()
-        _store_charts(analysis, prefix, services)
-        timings["store_s"] = time.perf_counter() - t
-        message.steps = [step_to_dict(s) for s in analysis.steps]
-        message.insights = list(analysis.insights)
+            err.partial_analysis = analysis
+            raise err
+        _record_analysis(message, analysis, prefix, services)
+        message.warnings.extend(cross_check(analysis.insights, message.profile, _outputs(analysis)))
         message.status = "succeeded"
     except PermanentError as err:
         log.warning("run failed permanently", extra={"error_code": err.code, "run_id": rid})
         message.status = "failed"
         message.error = ErrorInfo.from_exception(err)
+        if err.partial_analysis is not None:
+            _record_analysis(message, err.partial_analysis, prefix, services)
     alerts = evaluate(
         services.rules,
         table=table,
@@ -175,6 +174,21 @@ def _check_size(source: Source, settings: Settings) -> None:
             "(setting MAX_FILE_BYTES)",
             code="too_large",
         )
+
+
+def _record_analysis(message: ResultMessage, analysis: Analysis, prefix: str, services: Services) -> None:
+    """Put an analysis (complete, or what there was before a failure) into the message."""
+    t = time.perf_counter()
+    _store_charts(analysis, prefix, services)
+    message.timings["store_s"] = time.perf_counter() - t
+    message.analyst = analyst_to_dict(analysis)
+    message.warnings.extend(analysis.warnings)
+    message.steps = [step_to_dict(s) for s in analysis.steps]
+    message.insights = list(analysis.insights)
+
+
+def _outputs(analysis: Analysis) -> list[str]:
+    return [p.output or "" for p in analysis.parts() if p.kind is PartKind.RESULT]
 
 
 def _store_charts(analysis: Analysis, prefix: str, services: Services) -> None:
