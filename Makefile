@@ -36,3 +36,14 @@ test: $(STAMP)
 
 clean:
 	rm -rf $(OUT) build .pytest_cache
+
+# One free-form prompt with Gemini's code execution (prints text, code, outputs; saves images in OUT/ask).
+.PHONY: ask
+ask: $(STAMP)
+	@test -n "$(PROMPT)" || (echo 'usage: make ask PROMPT="..." [EXPECT=text|image] [OUT=dir]' && exit 2)
+	$(PY) -m scripts.ask "$(PROMPT)" --expect $(or $(EXPECT),text) --out $(OUT)
+
+# Benchmarks: prints figures (median of several runs), never pass/fail.
+.PHONY: bench
+bench: $(STAMP)
+	$(PY) -m scripts.bench
