@@ -9,6 +9,7 @@ received, and stops everything.
 from __future__ import annotations
 
 import argparse
+import json
 import mimetypes
 import signal
 import sys
@@ -17,7 +18,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from scripts.local_stack import ALERTS_TAP, RESULTS_TAP, LocalStack, PrerequisiteError, StackError
+from scripts.local_stack import (
+    ALERTS_TAP,
+    RESULTS_TAP,
+    LocalStack,
+    PrerequisiteError,
+    StackError,
+    sample_rules_env,
+)
 from shared.messages import ResultMessage, Source
 from shared.naming import dataset_slug, run_id
 from shared.settings import Settings
@@ -88,7 +96,7 @@ def run(samples: Path, out: Path, timeout_s: float) -> int:
         print(f"error: no data files ({', '.join(settings.suffixes)}) under {samples}", file=sys.stderr)
         return 2
     started = time.monotonic()
-    with LocalStack(settings=settings) as stack:
+    with LocalStack(settings=settings, function_env=sample_rules_env()) as stack:
         print(f"stack up in {time.monotonic() - started:.1f} s (logs: {stack.log_dir})")
         results, alerts = Collector(stack, RESULTS_TAP), Collector(stack, ALERTS_TAP)
         upload(stack, samples, sidecars)  # questions first, so the analysis finds them
@@ -124,8 +132,8 @@ def run(samples: Path, out: Path, timeout_s: float) -> int:
                   f"attributes={dict(sorted(m.attributes.items()))}")
         print(f"alert messages on {ALERTS_TAP}:")
         for m in alerts.snapshot() or []:
-            print(f"  {m.attributes.get('severity')} {m.attributes.get('rule')} {m.attributes.get('dataset')}: "
-                  f"{m.data.decode(errors='replace')[:160]}")
+            text = json.loads(m.data).get("message", "")
+            print(f"  {m.attributes.get('severity')} {m.attributes.get('rule')} ({m.attributes.get('dataset')}): {text}")
         if not alerts.snapshot():
             print("  (none)")
         for collector in (results, alerts):

@@ -395,6 +395,14 @@ def _env(**values: str):
                 os.environ[k] = v
 
 
+def sample_rules_env() -> dict[str, str]:
+    """ALERT_RULES=samples/alerts.yaml for the functions, unless the user chose rules already."""
+    rules = ROOT / "samples" / "alerts.yaml"
+    if os.environ.get("ALERT_RULES") or not rules.is_file():
+        return {}
+    return {"ALERT_RULES": str(rules)}
+
+
 def print_environment(stack: LocalStack, out: Any = sys.stdout) -> None:
     """The exports a user pastes to talk to the running stack, with gcloud examples."""
     s = stack.settings
@@ -412,6 +420,7 @@ def print_environment(stack: LocalStack, out: Any = sys.stdout) -> None:
         f"gcloud pubsub subscriptions pull {ALERTS_TAP} --auto-ack --limit=10",
         f"gcloud pubsub subscriptions pull {DEAD_LETTER_TAP} --auto-ack --limit=10",
         "",
+        f"# alert rules: {stack.function_env.get('ALERT_RULES') or os.environ.get('ALERT_RULES') or 'built-in'}",
         f"# logs: {stack.log_dir}/{{analyze,report,pubsub-emulator,fake-gcs-server}}.log",
     ]
     print("\n".join(lines), file=out, flush=True)
@@ -429,7 +438,7 @@ def main(argv: list[str] | None = None) -> int:
     # explicitly because a shell starting us in the background leaves it ignored.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _interrupt)
-    stack = LocalStack(log_dir=args.log_dir)
+    stack = LocalStack(log_dir=args.log_dir, function_env=sample_rules_env())
     try:
         print("starting fake-gcs-server, the Pub/Sub emulator and both functions ...", flush=True)
         stack.start()
