@@ -25,16 +25,22 @@ from shared.settings import Settings
 
 
 def csv_bytes(i: int) -> bytes:
-    rows = "".join(f"2026-01-{d:02d},{r},{(d * 7 + i) % 40 + 1},{9.5 + (d + i) % 5}\n"
-                   for d in range(1, 29) for r in ("north", "south", "east"))
+    rows = "".join(
+        f"2026-01-{d:02d},{r},{(d * 7 + i) % 40 + 1},{9.5 + (d + i) % 5}\n"
+        for d in range(1, 29)
+        for r in ("north", "south", "east")
+    )
     return ("date,region,units,price\n" + rows).encode()
 
 
-def burst(storage: Any, subscriber: Any, settings: Settings, project: str, files: int, timeout_s: float) -> int:
+def burst(
+    storage: Any, subscriber: Any, settings: Settings, project: str, files: int, timeout_s: float
+) -> int:
     tag = uuid.uuid4().hex[:6]
     subscription = f"projects/{project}/subscriptions/csv-insights-burst-{tag}"
-    subscriber.create_subscription(request={"name": subscription,
-                                            "topic": f"projects/{project}/topics/{settings.results_topic}"})
+    subscriber.create_subscription(
+        request={"name": subscription, "topic": f"projects/{project}/topics/{settings.results_topic}"}
+    )
     received: collections.Counter[str] = collections.Counter()
     lock = threading.Lock()
 
@@ -55,7 +61,9 @@ def burst(storage: Any, subscriber: Any, settings: Settings, project: str, files
 
     with ThreadPoolExecutor(16) as pool:
         expected = dict(pool.map(upload, range(files)))
-    print(f"uploaded {files} files in {time.monotonic() - started:.1f} s; waiting for reports ...", flush=True)
+    print(
+        f"uploaded {files} files in {time.monotonic() - started:.1f} s; waiting for reports ...", flush=True
+    )
 
     slugs = {name.rsplit("/", 2)[0] + "/" for name in expected.values()}  # reports/<slug>/
 
@@ -89,13 +97,17 @@ def burst(storage: Any, subscriber: Any, settings: Settings, project: str, files
     extra_reports = sum(1 for name in found if name not in set(expected.values()))
     lost = sum(1 for n in per_run.values() if n == 0)
     duplicated = sum(n - 1 for n in per_run.values() if n > 1)
-    print(f"{files} uploads → {report_count} reports, {sum(per_run.values())} result messages "
-          f"({lost} lost, {duplicated} duplicated, {extra_reports} unexpected reports) in {elapsed:.1f} s")
+    print(
+        f"{files} uploads → {report_count} reports, {sum(per_run.values())} result messages "
+        f"({lost} lost, {duplicated} duplicated, {extra_reports} unexpected reports) in {elapsed:.1f} s"
+    )
     return 0 if report_count == files and lost == 0 and duplicated == 0 and extra_reports == 0 else 1
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--files", type=int, default=50)
     parser.add_argument("--timeout", type=float, default=600.0)
     args = parser.parse_args(argv)
@@ -104,12 +116,24 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("STORAGE_EMULATOR_HOST") and os.environ.get("PUBSUB_EMULATOR_HOST"):
             from google.cloud import pubsub_v1, storage
 
-            print("using the running stack at", os.environ["STORAGE_EMULATOR_HOST"], os.environ["PUBSUB_EMULATOR_HOST"])
-            return burst(storage.Client(project=settings.project), pubsub_v1.SubscriberClient(), settings,
-                         settings.project, args.files, args.timeout)
+            print(
+                "using the running stack at",
+                os.environ["STORAGE_EMULATOR_HOST"],
+                os.environ["PUBSUB_EMULATOR_HOST"],
+            )
+            return burst(
+                storage.Client(project=settings.project),
+                pubsub_v1.SubscriberClient(),
+                settings,
+                settings.project,
+                args.files,
+                args.timeout,
+            )
         with LocalStack(settings=settings) as stack:
             print(f"stack up (logs: {stack.log_dir})", flush=True)
-            return burst(stack.storage(), stack.subscriber(), settings, settings.project, args.files, args.timeout)
+            return burst(
+                stack.storage(), stack.subscriber(), settings, settings.project, args.files, args.timeout
+            )
     except PrerequisiteError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

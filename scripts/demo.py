@@ -64,8 +64,11 @@ def upload(stack: LocalStack, folder: Path, files: list[Path]) -> list[Any]:
     blobs = []
     for path in files:
         blob = bucket.blob(path.relative_to(folder).as_posix())
-        content_type = "text/markdown" if path.name.endswith(PROMPT_SUFFIX) else (
-            mimetypes.guess_type(path.name)[0] or "text/csv")
+        content_type = (
+            "text/markdown"
+            if path.name.endswith(PROMPT_SUFFIX)
+            else (mimetypes.guess_type(path.name)[0] or "text/csv")
+        )
         blob.upload_from_filename(str(path), content_type=content_type)
         blobs.append(blob)
     return blobs
@@ -118,9 +121,13 @@ def run(samples: Path, out: Path, timeout_s: float) -> int:
         missing = sorted(pending.keys() - done.keys())
         # Every report exists only after its result message was published: give the taps a moment.
         wanted = {rid for rid, _ in pending.values()}
-        while time.monotonic() < deadline and not wanted <= {m.attributes.get("run_id") for m in results.snapshot()}:
+        while time.monotonic() < deadline and not wanted <= {
+            m.attributes.get("run_id") for m in results.snapshot()
+        }:
             time.sleep(0.2)
-        print(f"\n{len(done)}/{len(pending)} report(s) in {time.monotonic() - started:.1f} s. Copied to {out}/:")
+        print(
+            f"\n{len(done)}/{len(pending)} report(s) in {time.monotonic() - started:.1f} s. Copied to {out}/:"
+        )
         for name in sorted(done):
             for path in copy_folder(stack, done[name], out):
                 print(f"  {path}")
@@ -128,19 +135,25 @@ def run(samples: Path, out: Path, timeout_s: float) -> int:
         for m in results.snapshot():
             body = ResultMessage.from_json(m.data)
             detail = body.error.code if body.error else f"{len(body.insights)} insights"
-            print(f"  {m.attributes['run_id']} {m.attributes['status']:9} {body.source.name} ({detail}) "
-                  f"attributes={dict(sorted(m.attributes.items()))}")
+            print(
+                f"  {m.attributes['run_id']} {m.attributes['status']:9} {body.source.name} ({detail}) "
+                f"attributes={dict(sorted(m.attributes.items()))}"
+            )
         print(f"alert messages on {ALERTS_TAP}:")
         for m in alerts.snapshot() or []:
             text = json.loads(m.data).get("message", "")
-            print(f"  {m.attributes.get('severity')} {m.attributes.get('rule')} ({m.attributes.get('dataset')}): {text}")
+            print(
+                f"  {m.attributes.get('severity')} {m.attributes.get('rule')} ({m.attributes.get('dataset')}): {text}"
+            )
         if not alerts.snapshot():
             print("  (none)")
         for collector in (results, alerts):
             collector.future.cancel()
         if missing:
-            print(f"error: no report for {', '.join(missing)} after {timeout_s:.0f} s; logs: {stack.log_dir}",
-                  file=sys.stderr)
+            print(
+                f"error: no report for {', '.join(missing)} after {timeout_s:.0f} s; logs: {stack.log_dir}",
+                file=sys.stderr,
+            )
             return 1
     return 0
 
@@ -150,8 +163,12 @@ def _interrupt(signum: int, frame: Any) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--samples", type=Path, default=Path("samples"), help="folder uploaded (default samples)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--samples", type=Path, default=Path("samples"), help="folder uploaded (default samples)"
+    )
     parser.add_argument("--out", type=Path, default=Path("out"), help="where report folders are copied")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the reports")
     args = parser.parse_args(argv)

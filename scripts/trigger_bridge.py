@@ -58,14 +58,16 @@ def storage_cloudevent(envelope: dict[str, Any]) -> tuple[dict[str, str], bytes]
 class TriggerBridge:
     """A threaded HTTP server: POST /  (push envelope) → POST <target> (CloudEvent)."""
 
-    def __init__(self, target_url: str, host: str = "127.0.0.1", port: int = 0, timeout_s: float = 600.0) -> None:
+    def __init__(
+        self, target_url: str, host: str = "127.0.0.1", port: int = 0, timeout_s: float = 600.0
+    ) -> None:
         self.target_url = target_url
         self.timeout_s = timeout_s
         self.forwarded = 0
         bridge = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            def do_POST(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 status = bridge.handle(self.rfile.read(length))
                 self.send_response(status)

@@ -109,7 +109,9 @@ class StorageObject:
 _NOT_DATA_TYPE_PREFIXES = ("image/", "video/", "audio/", "font/", "application/pdf", "application/zip")
 
 
-def skip_reason(obj: StorageObject, suffixes: tuple[str, ...], reports_bucket: str | None = None) -> str | None:
+def skip_reason(
+    obj: StorageObject, suffixes: tuple[str, ...], reports_bucket: str | None = None
+) -> str | None:
     """Why an object is not analysed, or None when it is a data file.
 
     ``suffixes`` come from settings (DATA_SUFFIXES); folder placeholders, prompt sidecars, objects in

@@ -65,13 +65,19 @@ def cloud_services() -> Services:
     from shared.storage import GcsStore
 
     settings = Settings.from_env()
-    return Services(settings=settings, store=GcsStore(settings.project), publisher=PubSubPublisher(settings.project))
+    return Services(
+        settings=settings, store=GcsStore(settings.project), publisher=PubSubPublisher(settings.project)
+    )
 
 
 def ledger_for(services: Services) -> RunLedger:
     settings = services.settings
-    return RunLedger(services.store, settings.reports_bucket, settings.reports_prefix,  # type: ignore[arg-type]
-                     lease_s=settings.run_lease_s)
+    return RunLedger(
+        services.store,
+        settings.reports_bucket,
+        settings.reports_prefix,  # type: ignore[arg-type]
+        lease_s=settings.run_lease_s,
+    )
 
 
 def analyze_event(cloud_event: Any, services: Services) -> Outcome:
@@ -106,7 +112,9 @@ def _analyze(cloud_event: Any, services: Services) -> tuple[Outcome, Any]:
     rid, slug = run_id(source), dataset_slug(source.name)
     reason = skip_reason(obj, settings.suffixes, settings.reports_bucket)
     if reason:
-        logger.info("object skipped", extra={"object": source.uri, "generation": source.generation, "reason": reason})
+        logger.info(
+            "object skipped", extra={"object": source.uri, "generation": source.generation, "reason": reason}
+        )
         return Outcome("skipped", None, rid, slug, reason), None
     age = context.age_s()
     if age is not None and age > settings.event_max_age_s:
@@ -126,14 +134,15 @@ def _analyze(cloud_event: Any, services: Services) -> tuple[Outcome, Any]:
         if claim.took_over and ledger.is_published(rid):
             return Outcome("duplicate", None, rid, slug), None
         questions = _questions(obj, services)
-        message = run_analysis(source, functools.partial(_read_generation, services.store, source), services,
-                               questions=questions)
+        message = run_analysis(
+            source, functools.partial(_read_generation, services.store, source), services, questions=questions
+        )
         publish_result(message, services)
         ledger.complete(claim, message.run_id)
     except TransientError as err:
         ledger.release(claim, source.key)
         return Outcome("retry", err.code, rid, slug, str(err)), None
-    except Exception as err:  # noqa: BLE001 - a bug must not lose the event: retry until the age guard
+    except Exception as err:
         logger.exception("unexpected error", extra={"run_id": rid})
         ledger.release(claim, source.key)
         return Outcome("retry", "internal_error", rid, slug, type(err).__name__), None
@@ -144,7 +153,9 @@ def _analyze(cloud_event: Any, services: Services) -> tuple[Outcome, Any]:
 def _read_generation(store: Any, source: Any) -> bytes:
     """The object's bytes at the event's generation (an overwrite must not change this run's data)."""
     if hasattr(store, "read_versioned"):
-        found = store.read_versioned(source.bucket, source.name, generation=source.generation, missing_ok=False)
+        found = store.read_versioned(
+            source.bucket, source.name, generation=source.generation, missing_ok=False
+        )
         return found[0]
     return store.read(source.bucket, source.name)
 
@@ -180,15 +191,25 @@ def report_event(cloud_event: Any, services: Services) -> Outcome:
         _, pubsub_message = parse_pubsub_event(cloud_event)
         message = result_message(pubsub_message)
         paths = write_report(message, services)
-        outcome = Outcome("succeeded" if paths.written else "duplicate", None, message.run_id,
-                          message.dataset.get("name", ""), paths.report)
+        outcome = Outcome(
+            "succeeded" if paths.written else "duplicate",
+            None,
+            message.run_id,
+            message.dataset.get("name", ""),
+            paths.report,
+        )
     except MalformedEventError as err:
         outcome = Outcome("failed", err.code, detail=str(err))
-    except Exception as err:  # noqa: BLE001 - every write failure is retried, then dead-lettered
+    except Exception as err:
         logger.exception("report not written", extra={"run_id": message.run_id if message else ""})
         code = err.code if isinstance(err, PipelineError) else "internal_error"
-        outcome = Outcome("retry", code, message.run_id if message else "",
-                          message.dataset.get("name", "") if message else "", str(err)[:200])
+        outcome = Outcome(
+            "retry",
+            code,
+            message.run_id if message else "",
+            message.dataset.get("name", "") if message else "",
+            str(err)[:200],
+        )
     analyst = (message.analyst or {}) if message else {}
     log_run_finished(
         logger,

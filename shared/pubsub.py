@@ -70,7 +70,7 @@ class PubSubPublisher:
         try:
             future = self.client.publish(path, data, **attributes)
             message_id = future.result(timeout=self.timeout_s)
-        except Exception as err:  # noqa: BLE001 - classified below
+        except Exception as err:
             from google.api_core import exceptions as gexc
 
             if isinstance(err, (gexc.NotFound, gexc.PermissionDenied, gexc.InvalidArgument)):
@@ -78,7 +78,9 @@ class PubSubPublisher:
                 # blocks every run, so surface it loudly but let the event be retried once fixed.
                 raise TransientError(f"cannot publish to {path}: {err}", code="publish_rejected") from err
             if isinstance(err, ValueError):
-                raise PermanentError(f"message rejected by the client: {err}", code="invalid_message") from err
+                raise PermanentError(
+                    f"message rejected by the client: {err}", code="invalid_message"
+                ) from err
             raise TransientError(f"publish to {path} failed: {err}", code="publish_failed") from err
         logger.info("published", extra={"topic": topic, "message_id": message_id, "bytes": len(data)})
         return str(message_id)

@@ -38,13 +38,21 @@ class VersionedStore(Protocol):
     def read_versioned(self, bucket: str, name: str) -> tuple[bytes, int] | None: ...
 
     def put(
-        self, bucket: str, name: str, data: bytes, content_type: str, *, if_absent: bool = False,
+        self,
+        bucket: str,
+        name: str,
+        data: bytes,
+        content_type: str,
+        *,
+        if_absent: bool = False,
         if_generation_match: int | None = None,
     ) -> int | None: ...
 
     def exists(self, bucket: str, name: str) -> bool: ...
 
-    def write(self, bucket: str, name: str, data: bytes, content_type: str, *, if_absent: bool = False) -> bool: ...
+    def write(
+        self, bucket: str, name: str, data: bytes, content_type: str, *, if_absent: bool = False
+    ) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -88,46 +96,67 @@ class RunLedger:
         """Claim the run for this delivery; None while another delivery holds a live lease."""
         name = self.claim_name(run_id)
         owner = uuid.uuid4().hex
-        generation = self.store.put(self.bucket, name, self._body(RUNNING, owner, 1, key), "application/json",
-                                    if_absent=True)
+        generation = self.store.put(
+            self.bucket, name, self._body(RUNNING, owner, 1, key), "application/json", if_absent=True
+        )
         if generation is not None:
             return Claim(run_id, owner, generation, 1, took_over=False)
         current = self.store.read_versioned(self.bucket, name)
         if current is None:  # released by deletion between our two calls: try once more from scratch
-            generation = self.store.put(self.bucket, name, self._body(RUNNING, owner, 1, key),
-                                        "application/json", if_absent=True)
+            generation = self.store.put(
+                self.bucket, name, self._body(RUNNING, owner, 1, key), "application/json", if_absent=True
+            )
             return Claim(run_id, owner, generation, 1, took_over=False) if generation is not None else None
         raw, held_generation = current
         state = _parse(raw)
         age = self.clock() - float(state.get("claimed_at", 0))
         if state.get("state") != RELEASED and age < self.lease_s:
-            logger.info("run claimed by another delivery", extra={"run_id": run_id, "claim_age_s": round(age, 1)})
+            logger.info(
+                "run claimed by another delivery", extra={"run_id": run_id, "claim_age_s": round(age, 1)}
+            )
             return None
         attempt = int(state.get("attempt", 1)) + 1
-        generation = self.store.put(self.bucket, name, self._body(RUNNING, owner, attempt, key), "application/json",
-                                    if_generation_match=held_generation)
+        generation = self.store.put(
+            self.bucket,
+            name,
+            self._body(RUNNING, owner, attempt, key),
+            "application/json",
+            if_generation_match=held_generation,
+        )
         if generation is None:
             return None  # another redelivery took it over first
         logger.warning(
             "run taken over",
-            extra={"run_id": run_id, "previous_state": state.get("state"), "claim_age_s": round(age, 1),
-                   "attempt": attempt},
+            extra={
+                "run_id": run_id,
+                "previous_state": state.get("state"),
+                "claim_age_s": round(age, 1),
+                "attempt": attempt,
+            },
         )
         return Claim(run_id, owner, generation, attempt, took_over=True)
 
     def release(self, claim: Claim, key: str = "") -> None:
         """Give the run back after a transient failure, so the redelivery need not wait for the lease."""
         try:
-            self.store.put(self.bucket, self.claim_name(claim.run_id),
-                           self._body(RELEASED, claim.owner, claim.attempt, key), "application/json",
-                           if_generation_match=claim.generation)
-        except Exception:  # noqa: BLE001 - the lease expires anyway; releasing is an optimisation
+            self.store.put(
+                self.bucket,
+                self.claim_name(claim.run_id),
+                self._body(RELEASED, claim.owner, claim.attempt, key),
+                "application/json",
+                if_generation_match=claim.generation,
+            )
+        except Exception:
             logger.warning("could not release run claim", extra={"run_id": claim.run_id}, exc_info=True)
 
     def complete(self, claim: Claim, message_id: str) -> None:
         """Record that the result was published: every later delivery of this run is a no-op."""
-        body = json.dumps({"message_id": message_id, "published_at": self.clock(), "owner": claim.owner}).encode()
-        self.store.write(self.bucket, self.marker_name(claim.run_id), body, "application/json", if_absent=True)
+        body = json.dumps(
+            {"message_id": message_id, "published_at": self.clock(), "owner": claim.owner}
+        ).encode()
+        self.store.write(
+            self.bucket, self.marker_name(claim.run_id), body, "application/json", if_absent=True
+        )
 
     def _body(self, state: str, owner: str, attempt: int, key: str) -> bytes:
         return json.dumps(

@@ -118,7 +118,7 @@ class GcsStore:
         for attempt in range(1, self.attempts + 1):
             try:
                 return fn()
-            except Exception as err:  # noqa: BLE001 - classified right below
+            except Exception as err:
                 kind = _classify(err)
                 if kind != "transient":
                     raise
@@ -148,7 +148,8 @@ class GcsStore:
         blob = self.client.bucket(bucket).blob(name, generation=int(generation) if generation else None)
         try:
             data = self._call(
-                f"read gs://{bucket}/{name}", lambda: blob.download_as_bytes(retry=None, timeout=self.timeout_s)
+                f"read gs://{bucket}/{name}",
+                lambda: blob.download_as_bytes(retry=None, timeout=self.timeout_s),
             )
         except gexc.NotFound as err:
             if missing_ok:
@@ -171,10 +172,18 @@ class GcsStore:
     ) -> bool:
         """Upload an object. With ``if_absent`` (or a generation to match), False when the precondition
         fails instead of overwriting."""
-        return self.put(
-            bucket, name, data, content_type, if_absent=if_absent, if_generation_match=if_generation_match,
-            metadata=metadata,
-        ) is not None
+        return (
+            self.put(
+                bucket,
+                name,
+                data,
+                content_type,
+                if_absent=if_absent,
+                if_generation_match=if_generation_match,
+                metadata=metadata,
+            )
+            is not None
+        )
 
     def put(
         self,
@@ -219,7 +228,9 @@ class GcsStore:
 
     def exists(self, bucket: str, name: str) -> bool:
         blob = self._blob(bucket, name)
-        return bool(self._call(f"stat gs://{bucket}/{name}", lambda: blob.exists(retry=None, timeout=self.timeout_s)))
+        return bool(
+            self._call(f"stat gs://{bucket}/{name}", lambda: blob.exists(retry=None, timeout=self.timeout_s))
+        )
 
     def delete(self, bucket: str, name: str, *, if_generation_match: int | None = None) -> bool:
         """Delete an object; False when it is already gone or the generation moved on."""
@@ -229,7 +240,9 @@ class GcsStore:
         try:
             self._call(
                 f"delete gs://{bucket}/{name}",
-                lambda: blob.delete(if_generation_match=if_generation_match, retry=None, timeout=self.timeout_s),
+                lambda: blob.delete(
+                    if_generation_match=if_generation_match, retry=None, timeout=self.timeout_s
+                ),
             )
         except (gexc.NotFound, gexc.PreconditionFailed):
             return False
@@ -239,7 +252,10 @@ class GcsStore:
         """Names of the objects under a prefix."""
         return self._call(
             f"list gs://{bucket}/{prefix}",
-            lambda: [b.name for b in self.client.list_blobs(bucket, prefix=prefix, retry=None, timeout=self.timeout_s)],
+            lambda: [
+                b.name
+                for b in self.client.list_blobs(bucket, prefix=prefix, retry=None, timeout=self.timeout_s)
+            ],
         )
 
     def uri(self, bucket: str, name: str) -> str:
@@ -250,7 +266,9 @@ def _classify(err: BaseException) -> str:
     """'transient' for errors worth retrying (429, 5xx, timeouts, connection failures), else 'other'."""
     from google.api_core import exceptions as gexc
 
-    if isinstance(err, (gexc.TooManyRequests, gexc.ServerError, gexc.ServiceUnavailable, gexc.DeadlineExceeded)):
+    if isinstance(
+        err, (gexc.TooManyRequests, gexc.ServerError, gexc.ServiceUnavailable, gexc.DeadlineExceeded)
+    ):
         return "transient"
     if isinstance(err, (ConnectionError, TimeoutError)):
         return "transient"

@@ -34,8 +34,14 @@ def test_storage_event_parses_the_fields_the_pipeline_uses_and_ignores_the_rest(
     context, obj = parse_storage_event(storage_event())
     assert context.type == "google.cloud.storage.object.v1.finalized"
     assert context.time == datetime(2026, 11, 24, 21, 41, 8, 193474, tzinfo=UTC)
-    assert obj.source == Source("csv-insights-input", "sales/2026/q3.csv", "1764020468186942", 48213, "text/csv",
-                                "mJDxTXG3i4a5rmjCpSlPKw==")
+    assert obj.source == Source(
+        "csv-insights-input",
+        "sales/2026/q3.csv",
+        "1764020468186942",
+        48213,
+        "text/csv",
+        "mJDxTXG3i4a5rmjCpSlPKw==",
+    )
     assert obj.source.key == "csv-insights-input/sales/2026/q3.csv#1764020468186942"
     assert obj.metadata == {"analysis-prompt": "Which region grew fastest?"}
     assert obj.prompt_sidecar_name == "sales/2026/q3.csv.prompt.md"
@@ -127,8 +133,13 @@ def pubsub_event(body: bytes, attributes: dict[str, str] | None = None) -> Cloud
 
 
 def test_message_published_carries_the_result_message():
-    message = ResultMessage(run_id="r1", source=Source("b", "n.csv", "1", 3), status="failed",
-                            dataset={"name": "n"}, artifacts_prefix="gs://r/reports/n/r1/")
+    message = ResultMessage(
+        run_id="r1",
+        source=Source("b", "n.csv", "1", 3),
+        status="failed",
+        dataset={"name": "n"},
+        artifacts_prefix="gs://r/reports/n/r1/",
+    )
     _, decoded = parse_pubsub_event(pubsub_event(message.to_json(), message.attributes()))
     assert decoded.attributes["run_id"] == "r1"
     assert decoded.publish_time == datetime(2026, 11, 24, 21, 41, 9, 123456, tzinfo=UTC)

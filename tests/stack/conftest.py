@@ -64,8 +64,11 @@ class Live:
         return blob
 
     def report_names(self, run_id: str) -> list[str]:
-        return sorted(b.name for b in self.storage.list_blobs(self.settings.reports_bucket, prefix="reports/")
-                      if f"/{run_id}/" in b.name and b.name.endswith("report.md"))
+        return sorted(
+            b.name
+            for b in self.storage.list_blobs(self.settings.reports_bucket, prefix="reports/")
+            if f"/{run_id}/" in b.name and b.name.endswith("report.md")
+        )
 
     def log_lines(self, function: str) -> list[dict[str, Any]]:
         lines = []
@@ -78,7 +81,11 @@ class Live:
         return lines
 
     def runs_finished(self, function: str, run_id: str) -> list[dict[str, Any]]:
-        return [e for e in self.log_lines(function) if e.get("event") == "run_finished" and e.get("run_id") == run_id]
+        return [
+            e
+            for e in self.log_lines(function)
+            if e.get("event") == "run_finished" and e.get("run_id") == run_id
+        ]
 
 
 def wait_for(condition: Callable[[], Any], timeout_s: float = 60, what: str = "condition") -> Any:

@@ -38,8 +38,9 @@ class FaultProxy:
                     self.wfile.write(payload)
                     return
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_HEADERS}
-                request = urllib.request.Request(proxy.upstream + self.path, data=body, headers=headers,
-                                                 method=self.command)
+                request = urllib.request.Request(
+                    proxy.upstream + self.path, data=body, headers=headers, method=self.command
+                )
                 try:
                     response = urllib.request.urlopen(request, timeout=60)
                 except urllib.error.HTTPError as err:
@@ -53,7 +54,7 @@ class FaultProxy:
                 self.end_headers()
                 self.wfile.write(data)
 
-            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle  # noqa: N815
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
 
             def log_message(self, *args: Any) -> None:
                 pass

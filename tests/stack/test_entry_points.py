@@ -27,7 +27,9 @@ from tests.stack.conftest import wait_for
 pytestmark = pytest.mark.emulators
 ROOT = Path(__file__).resolve().parents[2]
 ENTRY_BUCKET = "entry-test-input"
-CSV = b"day,shop,sales\n" + b"".join(f"2026-03-{d:02d},s{d % 3},{d * 11 % 17 + 3}\n".encode() for d in range(1, 25))
+CSV = b"day,shop,sales\n" + b"".join(
+    f"2026-03-{d:02d},s{d % 3},{d * 11 % 17 + 3}\n".encode() for d in range(1, 25)
+)
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +43,9 @@ def clients(live):
     live.storage.create_bucket(ENTRY_BUCKET)
     try:
         yield {
-            name: functions_framework.create_app(name, str(ROOT / "functions" / name / "main.py"), "cloudevent")
-            .test_client()
+            name: functions_framework.create_app(
+                name, str(ROOT / "functions" / name / "main.py"), "cloudevent"
+            ).test_client()
             for name in ("analyze", "report")
         }
     finally:
@@ -59,9 +62,12 @@ def post(client, event: CloudEvent) -> int:
 def finalized(blob) -> CloudEvent:
     blob.reload()
     return CloudEvent(
-        {"type": "google.cloud.storage.object.v1.finalized", "source":
-         f"//storage.googleapis.com/projects/_/buckets/{blob.bucket.name}", "subject": f"objects/{blob.name}",
-         "time": blob._properties["updated"]},
+        {
+            "type": "google.cloud.storage.object.v1.finalized",
+            "source": f"//storage.googleapis.com/projects/_/buckets/{blob.bucket.name}",
+            "subject": f"objects/{blob.name}",
+            "time": blob._properties["updated"],
+        },
         blob._properties,
     )
 
@@ -88,8 +94,10 @@ def test_analyze_acknowledges_a_non_data_object(clients, live):
 
 
 def test_analyze_acknowledges_a_malformed_event(clients):
-    event = CloudEvent({"type": "google.cloud.storage.object.v1.finalized", "source": "//storage/x"},
-                       {"bucket": ENTRY_BUCKET})
+    event = CloudEvent(
+        {"type": "google.cloud.storage.object.v1.finalized", "source": "//storage/x"},
+        {"bucket": ENTRY_BUCKET},
+    )
     assert post(clients["analyze"], event) == 200
 
 
@@ -98,8 +106,12 @@ def test_analyze_acknowledges_an_event_past_the_age_guard(clients, live):
     event = finalized(blob)
     event["time"] = "2020-01-01T00:00:00Z"
     assert post(clients["analyze"], event) == 200
-    assert not live.stack.storage().bucket(live.settings.reports_bucket).blob(
-        f"reports/_runs/{rid_of(blob)}.json").exists()
+    assert (
+        not live.stack.storage()
+        .bucket(live.settings.reports_bucket)
+        .blob(f"reports/_runs/{rid_of(blob)}.json")
+        .exists()
+    )
 
 
 def test_analyze_answers_500_while_another_delivery_holds_the_run(clients, live):
@@ -139,20 +151,34 @@ def test_analyze_answers_500_when_storage_stays_unavailable(clients, live):
 
 def published(message: ResultMessage) -> CloudEvent:
     return CloudEvent(
-        {"type": "google.cloud.pubsub.topic.v1.messagePublished",
-         "source": "//pubsub.googleapis.com/projects/local-project/topics/csv-insights-results"},
-        {"message": {"data": base64.b64encode(message.to_json()).decode(), "attributes": message.attributes(),
-                     "messageId": uuid.uuid4().hex, "publishTime": "2026-11-25T01:00:00Z"}},
+        {
+            "type": "google.cloud.pubsub.topic.v1.messagePublished",
+            "source": "//pubsub.googleapis.com/projects/local-project/topics/csv-insights-results",
+        },
+        {
+            "message": {
+                "data": base64.b64encode(message.to_json()).decode(),
+                "attributes": message.attributes(),
+                "messageId": uuid.uuid4().hex,
+                "publishTime": "2026-11-25T01:00:00Z",
+            }
+        },
     )
 
 
 def failed_message(name: str) -> ResultMessage:
     source = Source(ENTRY_BUCKET, name, "1", 10, "text/csv")
     rid = run_id(source)
-    return ResultMessage(run_id=rid, source=source, status="failed", dataset={"name": name.split(".")[0]},
-                         artifacts_prefix=f"gs://csv-insights-reports/reports/{name.split('.')[0]}/{rid}/",
-                         error=__import__("shared.messages", fromlist=["ErrorInfo"]).ErrorInfo(
-                             "invalid_csv", "the file is empty", True))
+    return ResultMessage(
+        run_id=rid,
+        source=source,
+        status="failed",
+        dataset={"name": name.split(".")[0]},
+        artifacts_prefix=f"gs://csv-insights-reports/reports/{name.split('.')[0]}/{rid}/",
+        error=__import__("shared.messages", fromlist=["ErrorInfo"]).ErrorInfo(
+            "invalid_csv", "the file is empty", True
+        ),
+    )
 
 
 def test_report_writes_once_and_acknowledges_duplicates(clients, live):
@@ -174,6 +200,13 @@ def test_report_acknowledges_a_message_that_is_not_a_result(clients):
 def test_report_answers_500_when_the_report_cannot_be_written(clients):
     message = failed_message(f"nochart{uuid.uuid4().hex[:6]}.csv")
     message.status, message.error = "succeeded", None
-    message.steps = [{"name": "charts", "title": "Charts", "parts": [
-        {"kind": "image", "uri": f"{message.artifacts_prefix}charts/01-missing.png", "title": "gone"}]}]
+    message.steps = [
+        {
+            "name": "charts",
+            "title": "Charts",
+            "parts": [
+                {"kind": "image", "uri": f"{message.artifacts_prefix}charts/01-missing.png", "title": "gone"}
+            ],
+        }
+    ]
     assert post(clients["report"], published(message)) == 500

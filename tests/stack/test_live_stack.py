@@ -27,7 +27,8 @@ pytestmark = pytest.mark.emulators
 
 CSV = b"date,region,units,price\n" + b"".join(
     f"2026-01-{d:02d},{r},{(d * 7 + i) % 40 + 1},{9.5 + (d % 5)}\n".encode()
-    for d in range(1, 29) for i, r in enumerate(("north", "south", "east"))
+    for d in range(1, 29)
+    for i, r in enumerate(("north", "south", "east"))
 )
 
 
@@ -64,7 +65,9 @@ def test_upload_makes_a_report_and_a_result_message_with_attributes(live):
     assert {"schema_version", "run_id", "status", "dataset", "severity", "analyst"} <= set(message.attributes)
     assert len(message.data) < 1_000_000  # images travel as object URIs, never inline
     images = [p["uri"] for s in body.steps for p in s["parts"] if p["kind"] == "image"]
-    assert images and all(u.startswith(f"gs://{live.settings.reports_bucket}/{folder}/charts/") for u in images)
+    assert images and all(
+        u.startswith(f"gs://{live.settings.reports_bucket}/{folder}/charts/") for u in images
+    )
     stored = json.loads(live.reports.blob(f"{folder}/analysis.json").download_as_bytes())
     assert stored["run_id"] == rid
 
@@ -76,9 +79,18 @@ def test_upload_makes_a_report_and_a_result_message_with_attributes(live):
 def redeliver(live, blob) -> int:
     """Post the finalized CloudEvent of ``blob`` to the analyze function again, as Eventarc would."""
     resource = live.storage.bucket(blob.bucket.name).get_blob(blob.name)._properties
-    envelope = {"message": {"data": base64.b64encode(json.dumps(resource).encode()).decode(), "messageId": "dup",
-                            "attributes": {"eventType": "OBJECT_FINALIZE", "bucketId": blob.bucket.name,
-                                           "objectId": blob.name, "eventTime": resource["updated"]}}}
+    envelope = {
+        "message": {
+            "data": base64.b64encode(json.dumps(resource).encode()).decode(),
+            "messageId": "dup",
+            "attributes": {
+                "eventType": "OBJECT_FINALIZE",
+                "bucketId": blob.bucket.name,
+                "objectId": blob.name,
+                "eventTime": resource["updated"],
+            },
+        }
+    }
     headers, body = storage_cloudevent(envelope)
     request = urllib.request.Request(live.stack.function_url("analyze") + "/", data=body, headers=headers)
     try:
@@ -186,32 +198,46 @@ def test_a_report_function_that_keeps_failing_dead_letters_the_message(live):
     env = stack.functions_environment() | {"REPORTS_BUCKET": "no-such-bucket"}
     stack.start_function("report-broken", "report", port, env)
     stack.create_push_subscription(
-        f"{topic}-push", topic, f"http://127.0.0.1:{port}/projects/{stack.settings.project}/topics/{topic}",
-        dead_letter_topic=dead, max_delivery_attempts=5, backoff_s=(0.1, 0.2),
+        f"{topic}-push",
+        topic,
+        f"http://127.0.0.1:{port}/projects/{stack.settings.project}/topics/{topic}",
+        dead_letter_topic=dead,
+        max_delivery_attempts=5,
+        backoff_s=(0.1, 0.2),
     )
-    message = ResultMessage(run_id="dlq" + uuid.uuid4().hex[:8], source=Source("b", "x.csv", "1", 3),
-                            status="failed", dataset={"name": "x"}, artifacts_prefix="gs://no-such-bucket/x/")
+    message = ResultMessage(
+        run_id="dlq" + uuid.uuid4().hex[:8],
+        source=Source("b", "x.csv", "1", 3),
+        status="failed",
+        dataset={"name": "x"},
+        artifacts_prefix="gs://no-such-bucket/x/",
+    )
     stack.publisher().publish(stack.topic(topic), message.to_json(), **message.attributes()).result(10)
 
     def dead_lettered():
-        response = subscriber.pull(request={"subscription": stack.subscription(tap), "max_messages": 10}, timeout=5)
+        response = subscriber.pull(
+            request={"subscription": stack.subscription(tap), "max_messages": 10}, timeout=5
+        )
         return list(response.received_messages)
 
     [received] = wait_for(dead_lettered, 60, "the dead-lettered message")
     assert ResultMessage.from_json(received.message.data).run_id == message.run_id
     assert received.message.attributes["run_id"] == message.run_id
-    attempts = [e for e in live.log_lines("report-broken") if e.get("run_id") == message.run_id
-                and e.get("event") == "run_finished"]
+    attempts = [
+        e
+        for e in live.log_lines("report-broken")
+        if e.get("run_id") == message.run_id and e.get("event") == "run_finished"
+    ]
     assert len(attempts) == 5 and all(e["outcome"] == "retry" for e in attempts)
 
 
 def test_the_results_subscription_has_a_dead_letter_policy(live):
     sub = live.stack.subscriber().get_subscription(
-        request={"subscription": live.stack.subscription("csv-insights-report-push")})
+        request={"subscription": live.stack.subscription("csv-insights-report-push")}
+    )
     assert sub.dead_letter_policy.dead_letter_topic == live.stack.topic("csv-insights-dead-letter")
     assert sub.dead_letter_policy.max_delivery_attempts == 5
     assert not live.taps[DEAD_LETTER_TAP].messages
-
 
 
 def test_ten_simultaneous_uploads_make_ten_reports_and_ten_messages(live):
@@ -219,7 +245,9 @@ def test_ten_simultaneous_uploads_make_ten_reports_and_ten_messages(live):
     batch = uuid.uuid4().hex[:6]
     names = [f"burst-{batch}/file-{i:02d}.csv" for i in range(10)]
     with ThreadPoolExecutor(10) as pool:
-        blobs = list(pool.map(lambda n: live.upload(n, CSV + f"2026-02-01,west,{len(n)},1.5\n".encode()), names))
+        blobs = list(
+            pool.map(lambda n: live.upload(n, CSV + f"2026-02-01,west,{len(n)},1.5\n".encode()), names)
+        )
     rids = {run_id(source_of(b)) for b in blobs}
     assert len(rids) == 10
 

@@ -19,7 +19,9 @@ def ledger_at(live):
     store = GcsStore(client=live.storage)
 
     def make(now: float, lease_s: float = 600.0) -> RunLedger:
-        return RunLedger(store, live.settings.reports_bucket, "ledger-test/", lease_s=lease_s, clock=lambda: now)
+        return RunLedger(
+            store, live.settings.reports_bucket, "ledger-test/", lease_s=lease_s, clock=lambda: now
+        )
 
     return make
 
