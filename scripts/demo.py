@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import mimetypes
+import shutil
 import signal
 import sys
 import threading
@@ -155,6 +156,8 @@ def run(samples: Path, out: Path, timeout_s: float) -> int:
                 file=sys.stderr,
             )
             return 1
+    # Component logs only matter when something went wrong.
+    shutil.rmtree(stack.log_dir, ignore_errors=True)
     return 0
 
 
