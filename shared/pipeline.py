@@ -23,6 +23,7 @@ from shared.analysts.base import Analysis, AnalysisRequest, Analyst, PartKind
 from shared.crosscheck import cross_check
 from shared.errors import AnalysisError, LimitExceededError, PermanentError
 from shared.formatting import size
+from shared.injection import scan_table
 from shared.messages import ErrorInfo, ResultMessage, Source, analyst_to_dict, step_to_dict
 from shared.naming import chart_name, dataset_slug, run_id
 from shared.pubsub import Publisher
@@ -121,6 +122,11 @@ def run_analysis(
         }
         message.profile = profile.to_dict()
         message.warnings.extend(_table_warnings(table))
+        injection = scan_table(table.frame, [table.renamed_columns.get(c, c) for c in table.frame.columns])
+        if injection.found:
+            # The text still reaches the analyst, as data; the reader of the report should know it is there.
+            log.warning("instruction-like text in the file", extra={"run_id": rid, "cells": injection.cells})
+            message.warnings.append(injection.warning())
 
         analyst = services.analyst
         say(f"analysing with the {analyst.kind} analyst")

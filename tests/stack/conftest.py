@@ -1,4 +1,4 @@
-"""Emulator fixtures: one live local stack per test session, started by the suite itself.
+"""Helpers of the live local stack (the session fixture `live` itself is in tests/conftest.py).
 
 fake-gcs-server, the Pub/Sub emulator and both functions (functions-framework subprocesses) come up
 once (~4 s) on free ports; the analyze function reaches storage through a fault-injecting proxy so a
@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from scripts.local_stack import ALERTS_TAP, DEAD_LETTER_TAP, RESULTS_TAP, LocalStack, PrerequisiteError
+from scripts.local_stack import LocalStack
 from shared.settings import Settings
 from tests.stack.faults import FaultProxy
 
@@ -96,33 +96,3 @@ def wait_for(condition: Callable[[], Any], timeout_s: float = 60, what: str = "c
             return value
         time.sleep(0.2)
     raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what}")
-
-
-@pytest.fixture(scope="session")
-def live(tmp_path_factory: pytest.TempPathFactory):
-    """The live local stack (emulators + functions + bridge), once per session."""
-    stack = LocalStack(settings=Settings(), log_dir=tmp_path_factory.mktemp("stack-logs"))
-    proxy = None
-    futures = []
-    try:
-        try:
-            stack.start(functions=False)
-        except PrerequisiteError as err:
-            pytest.fail(f"the emulator tests need: {err}")
-        proxy = FaultProxy(stack.storage_host)
-        stack.functions_storage_host = proxy.url
-        stack.start_functions()
-        subscriber = stack.subscriber()
-        taps = {}
-        for name in (RESULTS_TAP, ALERTS_TAP, DEAD_LETTER_TAP):
-            tap = Tap()
-            tap.future = subscriber.subscribe(stack.subscription(name), tap.callback)
-            futures.append(tap.future)
-            taps[name] = tap
-        yield Live(stack, proxy, taps, stack.storage(), stack.settings)
-    finally:
-        for future in futures:
-            future.cancel()
-        if proxy is not None:
-            proxy.stop()
-        stack.stop()
