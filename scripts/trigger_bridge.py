@@ -52,7 +52,18 @@ def storage_cloudevent(envelope: dict[str, Any]) -> tuple[dict[str, str], bytes]
         "ce-bucket": bucket,
         "content-type": "application/json",
     }
+    if not all(_header_safe(v) for v in headers.values()):
+        # An object name with non-ASCII or control characters cannot travel in an HTTP header (the
+        # client refuses it, and the object would never be analysed): send the same CloudEvent in
+        # structured mode, where the attributes are JSON.
+        event = {k.removeprefix("ce-"): v for k, v in headers.items() if k.startswith("ce-")}
+        event |= {"datacontenttype": "application/json", "data": resource}
+        return {"content-type": "application/cloudevents+json"}, json.dumps(event).encode()
     return headers, body
+
+
+def _header_safe(value: str) -> bool:
+    return all(" " <= c <= "~" for c in value)
 
 
 class TriggerBridge:
