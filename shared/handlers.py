@@ -28,8 +28,9 @@ from shared.events import (
     skip_reason,
 )
 from shared.logs import log_run_finished
+from shared.messages import ErrorInfo
 from shared.naming import dataset_slug, run_id
-from shared.pipeline import Services, publish_result, run_analysis, write_report
+from shared.pipeline import Services, failed_message, publish_result, run_analysis, write_report
 from shared.runs import RunLedger
 from shared.settings import Settings
 
@@ -117,11 +118,12 @@ def _analyze(cloud_event: Any, services: Services) -> tuple[Outcome, Any]:
         )
         return Outcome("skipped", None, rid, slug, reason), None
     age = context.age_s()
-    if age is not None and age > settings.event_max_age_s:
-        # Redelivered for longer than anyone waits: stop the retries (the run-finished line is ERROR).
-        return Outcome("failed", "event_too_old", rid, slug, f"event is {age:.0f} s old"), None
-
     ledger = ledger_for(services)
+    if age is not None and age > settings.event_max_age_s:
+        # Redelivered for longer than anyone waits: stop the retries, but the file still gets its one
+        # (failure) report unless a run already published one (the run-finished line is ERROR).
+        return _give_up(source, rid, slug, age, ledger, services)
+
     try:
         if ledger.is_published(rid):
             return Outcome("duplicate", None, rid, slug), None
@@ -148,6 +150,41 @@ def _analyze(cloud_event: Any, services: Services) -> tuple[Outcome, Any]:
         return Outcome("retry", "internal_error", rid, slug, type(err).__name__), None
     error = message.error.code if message.error else None
     return Outcome(message.status, error, rid, slug), message
+
+
+def _give_up(
+    source: Any, rid: str, slug: str, age: float, ledger: RunLedger, services: Services
+) -> tuple[Outcome, Any]:
+    """The retry budget is spent: publish a failed result message once, then acknowledge for good."""
+    detail = f"event is {age:.0f} s old"
+    message = None
+    try:
+        if ledger.is_published(rid):
+            return Outcome("duplicate", None, rid, slug), None
+        claim = ledger.claim(rid, source.key)
+        if claim is None:  # a live delivery holds the run; it will publish
+            return Outcome("failed", "event_too_old", rid, slug, detail), None
+        if claim.took_over and ledger.is_published(rid):
+            return Outcome("duplicate", None, rid, slug), None
+        message = failed_message(
+            source,
+            services.settings,
+            ErrorInfo(
+                code="retries_exhausted",
+                message=(
+                    f"the file could not be analysed: it was retried for {age / 3600:.1f} h without "
+                    "success (transient failures of storage, Pub/Sub or the analyst; see the function "
+                    "logs) and the retries stopped at EVENT_MAX_AGE_S"
+                ),
+                permanent=True,
+            ),
+        )
+        publish_result(message, services)
+        ledger.complete(claim, rid)
+    except PipelineError as err:
+        logger.error("no failure report for an expired event", extra={"run_id": rid, "error_code": err.code})
+        return Outcome("failed", "event_too_old", rid, slug, f"{detail}; {err.code}"), None
+    return Outcome("failed", "event_too_old", rid, slug, detail), message
 
 
 def _read_generation(store: Any, source: Any) -> bytes:

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 _PATTERNS = [
-    r"\b(?:ignore|disregard|forget|override)\b[\s\w,'-]{0,40}?\b(?:previous|prior|above|earlier|all|any|your)\b"
-    r"[\s\w,'-]{0,30}?\b(?:instructions?|prompts?|rules|directions|guidelines|context)\b",
+    (r"\b(?:ignore|disregard|forget|override)\b[\s\w,'-]{0,40}?\b(?:previous|prior|above|earlier|all|any|your)\b"
+    r"[\s\w,'-]{0,30}?\b(?:instructions?|prompts?|rules|directions|guidelines|context)\b"),
     r"\byou\s+are\s+now\b",
     r"\b(?:system|developer)\s+(?:prompt|message|instructions?)\b",
     r"\bnew\s+instructions?\s*:",
@@ -57,7 +57,11 @@ class InjectionScan:
         if not self.findings:
             return None
         first = self.findings[0]
-        where = f"column {first.column!r} header" if first.row is None else f"column {first.column!r} row {first.row}"
+        where = (
+            f"column {first.column!r} header"
+            if first.row is None
+            else f"column {first.column!r} row {first.row}"
+        )
         scope = "" if self.rows_scanned == 0 else f" in the first {self.rows_scanned:,} rows"
         return (
             f"the file contains text that looks like instructions to an AI model ({self.cells} cell(s){scope}, "

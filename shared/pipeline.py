@@ -69,6 +69,19 @@ def artifacts_prefix(settings: Settings, slug: str, rid: str) -> str:
     return f"{settings.reports_prefix}{slug}/{rid}/"
 
 
+def failed_message(source: Source, settings: Settings, error: ErrorInfo) -> ResultMessage:
+    """A failed result message for a file that was never analysed (its report is a failure report)."""
+    rid, slug = run_id(source), dataset_slug(source.name)
+    return ResultMessage(
+        run_id=rid,
+        source=source,
+        status="failed",
+        dataset={"name": slug},
+        artifacts_prefix=f"gs://{settings.reports_bucket}/{artifacts_prefix(settings, slug, rid)}",
+        error=error,
+    )
+
+
 def run_analysis(
     source: Source,
     data: bytes | Callable[[], bytes],
@@ -271,7 +284,9 @@ def write_report(message: ResultMessage, services: Services) -> ReportPaths:
         notebook = render_notebook(message, chart_bytes, data_path)
         store.write(bucket, paths.notebook, notebook, "application/x-ipynb+json")
     report_md = render_report(message, chart_paths)
-    if not store.write(bucket, paths.report, report_md.encode(), "text/markdown; charset=utf-8", if_absent=True):
+    if not store.write(
+        bucket, paths.report, report_md.encode(), "text/markdown; charset=utf-8", if_absent=True
+    ):
         return replace(paths, written=False)
     latest = render_latest(message, f"{message.run_id}/report.md")
     store.write(bucket, paths.latest, latest.encode(), "text/markdown; charset=utf-8")

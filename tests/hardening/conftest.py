@@ -41,7 +41,7 @@ def tally() -> Tally:
     return _TALLY
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ARG001
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     t = _TALLY
     if not (t.hostile or t.faults or t.files):
         return

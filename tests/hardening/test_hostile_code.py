@@ -38,8 +38,10 @@ HOSTILE = {
         ("KeyError",),
     ),
     "environment dump": (
-        "import os\nprint(dict(os.environ))\nassert 'GEMINI_API_KEY' not in os.environ, 'leak'\n"
-        "raise RuntimeError('environment holds ' + ','.join(sorted(os.environ)))",
+        (
+            "import os\nprint(dict(os.environ))\nassert 'GEMINI_API_KEY' not in os.environ, 'leak'\n"
+            "raise RuntimeError('environment holds ' + ','.join(sorted(os.environ)))"
+        ),
         ("environment holds HOME,LANG,MPLBACKEND,MPLCONFIGDIR,PATH",),
     ),
     "parent environment via /proc": (
@@ -63,7 +65,10 @@ HOSTILE = {
         ("blocked by the sandbox",),
     ),
     "list the root": ("import os\nprint(os.listdir('/'))", ("blocked by the sandbox",)),
-    "escape by relative path": ("print(open('../../../../etc/hostname').read())", ("blocked by the sandbox",)),
+    "escape by relative path": (
+        "print(open('../../../../etc/hostname').read())",
+        ("blocked by the sandbox",),
+    ),
     "write outside": ("open('/tmp/planted-by-sandbox', 'w').write('x')", ("blocked by the sandbox",)),
 }
 
@@ -81,7 +86,10 @@ def fake_credentials(monkeypatch, tmp_path):
 
 def test_every_hostile_snippet_fails_with_a_reason_and_the_next_cell_still_runs(fake_credentials, tally):
     hostile = dict(HOSTILE)
-    hostile["credentials by path"] = (f"print(open({str(fake_credentials)!r}).read())", ("blocked by the sandbox",))
+    hostile["credentials by path"] = (
+        f"print(open({str(fake_credentials)!r}).read())",
+        ("blocked by the sandbox",),
+    )
     names = list(hostile)
     cells = ["marker = 'still here'"]
     for name in names:

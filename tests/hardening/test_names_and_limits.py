@@ -123,8 +123,18 @@ LIMIT_CASES = {
         "MAX_DECOMPRESSED_BYTES",
     ),
     "100,000 columns": ("wide.csv", lambda: WIDE, "too_many_columns", "MAX_COLUMNS"),
-    "one 50 MB cell": ("cell.csv", lambda: b"a,b\n1," + b"x" * 50_000_000 + b"\n", "cell_too_long", "MAX_CELL_CHARS"),
-    "unclosed quote": ("quote.csv", lambda: b'a,b\n1,"' + b"y" * 2_000_000 + b"\n2,3\n", "cell_too_long", "MAX_CELL_CHARS"),
+    "one 50 MB cell": (
+        "cell.csv",
+        lambda: b"a,b\n1," + b"x" * 50_000_000 + b"\n",
+        "cell_too_long",
+        "MAX_CELL_CHARS",
+    ),
+    "unclosed quote": (
+        "quote.csv",
+        lambda: b'a,b\n1,"' + b"y" * 2_000_000 + b"\n2,3\n",
+        "cell_too_long",
+        "MAX_CELL_CHARS",
+    ),
     "over the byte limit": ("big.csv", lambda: b"a,b\n" + b"1,2\n" * 300_000, "too_large", "MAX_FILE_BYTES"),
 }
 
@@ -138,8 +148,12 @@ def bomb_cache():
 def test_each_limit_gives_its_own_failure_report_before_memory_is_spent(case, tmp_path, tally, bomb_cache):
     name, make, code, setting = LIMIT_CASES[case]
     data = bomb_cache.setdefault(case, make())
-    settings = Settings(analyst="local", max_file_bytes=1_000_000 if case == "over the byte limit" else 512 * 1024**2,
-                        max_decompressed_bytes=64 * 1024**2, max_cell_chars=100_000)
+    settings = Settings(
+        analyst="local",
+        max_file_bytes=1_000_000 if case == "over the byte limit" else 512 * 1024**2,
+        max_decompressed_bytes=64 * 1024**2,
+        max_cell_chars=100_000,
+    )
     services = Services(settings=settings, store=LocalStore(tmp_path), publisher=MemoryPublisher())
     loaded = []
     tracemalloc.start()

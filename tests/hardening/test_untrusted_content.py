@@ -104,7 +104,9 @@ def test_column_names_cannot_inject_code_into_the_local_analysts_cells(hostile_r
     for code in codes:
         tree = ast.parse(code)
         calls = {
-            n.func.attr for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+            n.func.attr
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
         }
         assert "system" not in calls, code
     results = [p for s in message.steps for p in s["parts"] if p["kind"] == "result"]

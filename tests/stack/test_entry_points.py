@@ -101,17 +101,21 @@ def test_analyze_acknowledges_a_malformed_event(clients):
     assert post(clients["analyze"], event) == 200
 
 
-def test_analyze_acknowledges_an_event_past_the_age_guard(clients, live):
+def test_an_event_past_the_age_guard_is_acknowledged_with_one_failure_report(clients, live):
+    """The retry budget is spent: no more retries, but the file still ends with one (failure) report."""
     blob = upload(live, f"old-{uuid.uuid4().hex[:6]}.csv")
+    rid = rid_of(blob)
     event = finalized(blob)
     event["time"] = "2020-01-01T00:00:00Z"
     assert post(clients["analyze"], event) == 200
-    assert (
-        not live.stack.storage()
-        .bucket(live.settings.reports_bucket)
-        .blob(f"reports/_runs/{rid_of(blob)}.json")
-        .exists()
-    )
+    [message] = wait_for(lambda: live.taps[RESULTS_TAP].where(run_id=rid), 30, "the failed result message")
+    body = ResultMessage.from_json(message.data)
+    assert body.status == "failed" and body.error.code == "retries_exhausted"
+    assert "EVENT_MAX_AGE_S" in body.error.message
+    wait_for(lambda: live.report_names(rid), 30, "the failure report")
+    assert post(clients["analyze"], event) == 200  # later deliveries are duplicates
+    time.sleep(1.0)
+    assert len(live.taps[RESULTS_TAP].where(run_id=rid)) == 1 and len(live.report_names(rid)) == 1
 
 
 def test_analyze_answers_500_while_another_delivery_holds_the_run(clients, live):
