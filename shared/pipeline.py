@@ -1,0 +1,251 @@
+"""Orchestration shared by the Cloud Functions and the in-process path.
+
+analyze side:  run_analysis (read → profile → analyst → charts stored → alerts → result message)
+               then publish_result (results topic + one message per alert)
+report side:   write_report (report.md, analysis.json, analysis.ipynb, latest.md)
+
+Everything here talks to storage and Pub/Sub through the interfaces in shared.storage and
+shared.pubsub, so the same code runs against GCS, the emulators, or a local folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from shared.analysts.base import Analysis, AnalysisRequest, Analyst, PartKind
+from shared.errors import AnalysisError, PermanentError
+from shared.messages import ErrorInfo, ResultMessage, Source, analyst_to_dict, step_to_dict
+from shared.naming import chart_name, dataset_slug, run_id
+from shared.pubsub import Publisher
+from shared.settings import Settings
+from shared.storage import ObjectStore
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+
+
+def _default_analyst_factory(settings: Settings) -> Analyst:
+    from shared.analysts.select import make_analyst
+
+    return make_analyst(settings)
+
+
+@dataclass
+class Services:
+    """What a run needs from the outside world; created once per function instance."""
+
+    settings: Settings
+    store: ObjectStore  # the reports bucket (charts, reports, run state)
+    publisher: Publisher
+    analyst_factory: Callable[[Settings], Analyst] = _default_analyst_factory
+    _analyst: Analyst | None = field(default=None, init=False, repr=False)
+
+    @property
+    def analyst(self) -> Analyst:
+        # Created on first use: a skipped or duplicate event never pays for the Gemini SDK import.
+        if self._analyst is None:
+            self._analyst = self.analyst_factory(self.settings)
+        return self._analyst
+
+
+def artifacts_prefix(settings: Settings, slug: str, rid: str) -> str:
+    """Object-name prefix of one run's report folder in the reports bucket."""
+    return f"{settings.reports_prefix}{slug}/{rid}/"
+
+
+def run_analysis(
+    source: Source,
+    data: bytes | Callable[[], bytes],
+    services: Services,
+    *,
+    questions: str | None = None,
+    progress: Progress | None = None,
+) -> ResultMessage:
+    """Analyse one object. Permanent problems become a failed message; TransientError propagates.
+
+    ``data`` may be a loader, called only after the object's declared size passed the limit, so an
+    oversized object is never downloaded.
+    """
+    from shared.csv_reader import Limits, read_csv
+    from shared.profile import compute_profile
+
+    settings = services.settings
+    say = progress or (lambda _msg: None)
+    started = time.perf_counter()
+    rid, slug = run_id(source), dataset_slug(source.name)
+    prefix = artifacts_prefix(settings, slug, rid)
+    message = ResultMessage(
+        run_id=rid,
+        source=source,
+        status="failed",
+        dataset={"name": slug},
+        artifacts_prefix=f"gs://{settings.reports_bucket}/{prefix}",
+    )
+    timings = message.timings
+    try:
+        _check_size(source, settings)
+        if callable(data):
+            data = data()
+        message.source = source = replace(source, sha256=hashlib.sha256(data).hexdigest())
+        say(f"reading {_size(source.size)}")
+        t = time.perf_counter()
+        table = read_csv(data, source.name, Limits.from_settings(settings))
+        timings["read_s"] = time.perf_counter() - t
+
+        say(f"profiling {len(table.frame):,} rows × {table.frame.shape[1]} columns")
+        t = time.perf_counter()
+        profile = compute_profile(table)
+        timings["profile_s"] = time.perf_counter() - t
+        message.dataset = {
+            "name": slug,
+            "rows": profile.rows,
+            "columns": len(profile.columns),
+            "column_types": {c.name: c.type for c in profile.columns},
+            "loader_code": table.loader_code(source.name.rsplit("/", 1)[-1]),
+        }
+        message.profile = profile.to_dict()
+        message.warnings.extend(_table_warnings(table))
+
+        analyst = services.analyst
+        say(f"analysing with the {analyst.kind} analyst")
+        t = time.perf_counter()
+        analysis = analyst.analyze(
+            AnalysisRequest(
+                dataset=slug,
+                source_name=source.name,
+                table=table,
+                profile=profile,
+                data_csv=table.to_clean_csv(),
+                questions=questions,
+            )
+        )
+        timings["analysis_s"] = time.perf_counter() - t
+        message.analyst = analyst_to_dict(analysis)
+        message.warnings.extend(analysis.warnings)
+        if not analysis.succeeded:
+            raise AnalysisError(
+                "the analysis produced no usable result: " + ("; ".join(analysis.warnings) or "no output")
+            )
+
+        t = time.perf_counter()
+        _store_charts(analysis, prefix, services)
+        timings["store_s"] = time.perf_counter() - t
+        message.steps = [step_to_dict(s) for s in analysis.steps]
+        message.insights = list(analysis.insights)
+        message.status = "succeeded"
+    except PermanentError as err:
+        log.warning("run failed permanently", extra={"error_code": err.code, "run_id": rid})
+        message.status = "failed"
+        message.error = ErrorInfo.from_exception(err)
+    timings["total_s"] = time.perf_counter() - started
+    return message
+
+
+def _check_size(source: Source, settings: Settings) -> None:
+    from shared.errors import LimitExceededError
+
+    if source.size > settings.max_file_bytes:
+        raise LimitExceededError(
+            f"the file is {_size(source.size)}, over the {_size(settings.max_file_bytes)} limit "
+            "(setting MAX_FILE_BYTES)",
+            code="too_large",
+        )
+
+
+def _store_charts(analysis: Analysis, prefix: str, services: Services) -> None:
+    bucket = services.settings.reports_bucket
+    images = [p for p in analysis.parts() if p.kind is PartKind.IMAGE and p.image]
+    for index, part in enumerate(images, start=1):
+        name = prefix + chart_name(index, part.title)
+        services.store.write(bucket, name, part.image, "image/png")
+        part.uri = f"gs://{bucket}/{name}"
+
+
+def _table_warnings(table) -> list[str]:
+    warnings = list(table.warnings)
+    for c in table.coercions:
+        note = f"column {c.column!r}: {c.detail}"
+        if c.failed:
+            note += f"; {c.failed:,} value(s) could not be converted and count as missing"
+        warnings.append(note)
+    return warnings
+
+
+def publish_result(message: ResultMessage, services: Services) -> None:
+    """Publish the result message, then one alert message per fired rule."""
+    from shared.messages import AlertMessage
+
+    settings = services.settings
+    services.publisher.publish(settings.results_topic, message.to_json(), message.attributes())
+    for alert in message.alerts:
+        alert_message = AlertMessage(**alert)
+        services.publisher.publish(settings.alerts_topic, alert_message.to_json(), alert_message.attributes())
+
+
+@dataclass(frozen=True)
+class ReportPaths:
+    report: str
+    analysis_json: str
+    notebook: str | None
+    latest: str
+    written: bool  # False when the report already existed (duplicate delivery)
+
+
+def write_report(message: ResultMessage, services: Services) -> ReportPaths:
+    """Write a run's report folder. Idempotent: report.md is written last and only if absent, so a
+    duplicate delivery writes nothing new and a crash part-way is completed by the redelivery."""
+    from shared.notebook import render_notebook
+    from shared.report import render_latest, render_report
+
+    settings, store = services.settings, services.store
+    bucket = settings.reports_bucket
+    slug = message.dataset["name"]
+    prefix = artifacts_prefix(settings, slug, message.run_id)
+    paths = ReportPaths(
+        report=prefix + "report.md",
+        analysis_json=prefix + "analysis.json",
+        notebook=prefix + "analysis.ipynb" if message.succeeded else None,
+        latest=f"{settings.reports_prefix}{slug}/latest.md",
+        written=True,
+    )
+    if store.exists(bucket, paths.report):
+        return replace(paths, written=False)
+
+    images = [p for s in message.steps for p in s["parts"] if p["kind"] == "image" and p.get("uri")]
+    chart_paths = {p["uri"]: _chart_rel_path(p["uri"]) for p in images}
+    store.write(bucket, paths.analysis_json, _pretty_json(message), "application/json")
+    if paths.notebook:
+        chart_bytes = {uri: store.read(bucket, prefix + rel) for uri, rel in chart_paths.items()}
+        data_path = message.source.name.rsplit("/", 1)[-1]
+        notebook = render_notebook(message, chart_bytes, data_path)
+        store.write(bucket, paths.notebook, notebook, "application/x-ipynb+json")
+    report_md = render_report(message, chart_paths)
+    if not store.write(bucket, paths.report, report_md.encode(), "text/markdown; charset=utf-8", if_absent=True):
+        return replace(paths, written=False)
+    latest = render_latest(message, f"{message.run_id}/report.md")
+    store.write(bucket, paths.latest, latest.encode(), "text/markdown; charset=utf-8")
+    return paths
+
+
+def _chart_rel_path(uri: str) -> str:
+    """charts/NN-name.png, relative to report.md (chart names are ours, never user text)."""
+    return "charts/" + uri.rsplit("/charts/", 1)[-1]
+
+
+def _pretty_json(message: ResultMessage) -> bytes:
+    import json
+
+    return json.dumps(message.to_dict(), ensure_ascii=False, indent=2, allow_nan=False).encode()
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n} B"
