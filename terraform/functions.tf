@@ -198,13 +198,9 @@ resource "google_cloudfunctions2_function" "analyze" {
     }
   }
 
-  depends_on = [
-    google_project_iam_member.gcs_agent_publishes_events,
-    google_project_iam_member.trigger_receives_events,
-    google_project_iam_member.build_writes_logs,
-    google_storage_bucket_iam_member.build_reads_source,
-    google_artifact_registry_repository_iam_member.build_pushes_images,
-  ]
+  # The GCS agent's publisher role, the trigger's event receiver role and the build account's roles
+  # must be in effect before the trigger and the first build are created.
+  depends_on = [time_sleep.iam_propagation]
 }
 
 # No event_trigger: google_pubsub_subscription.report pushes result messages to this function with a
@@ -242,9 +238,5 @@ resource "google_cloudfunctions2_function" "report" {
     environment_variables            = local.settings_env
   }
 
-  depends_on = [
-    google_project_iam_member.build_writes_logs,
-    google_storage_bucket_iam_member.build_reads_source,
-    google_artifact_registry_repository_iam_member.build_pushes_images,
-  ]
+  depends_on = [time_sleep.iam_propagation]
 }

@@ -164,3 +164,18 @@ resource "google_artifact_registry_repository_iam_member" "build_pushes_images" 
   role       = "roles/artifactregistry.writer"
   member     = google_service_account.build.member
 }
+
+# IAM grants take a minute or two to reach every Google service. Without this pause the first apply
+# in a new project typically fails creating the Eventarc trigger ("the Cloud Storage service account
+# is unable to publish to Pub/Sub") or the first build (permission denied on the repository).
+resource "time_sleep" "iam_propagation" {
+  create_duration = "90s"
+
+  triggers = {
+    gcs_agent = google_project_iam_member.gcs_agent_publishes_events.id
+    receiver  = google_project_iam_member.trigger_receives_events.id
+    logs      = google_project_iam_member.build_writes_logs.id
+    source    = google_storage_bucket_iam_member.build_reads_source.id
+    images    = google_artifact_registry_repository_iam_member.build_pushes_images.id
+  }
+}

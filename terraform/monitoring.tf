@@ -33,6 +33,16 @@ resource "google_logging_metric" "failed_analyses" {
   depends_on = [google_project_service.apis]
 }
 
+# Cloud Monitoring needs a few minutes to know a new log-based metric; an alert policy created right
+# after it fails with "Cannot find metric(s)" (hashicorp/terraform-provider-google#11102).
+resource "time_sleep" "metric_registration" {
+  create_duration = "120s"
+
+  triggers = {
+    metric = google_logging_metric.failed_analyses.id
+  }
+}
+
 resource "google_monitoring_alert_policy" "failed_analyses" {
   project      = var.project_id
   display_name = "${var.prefix}: failed analyses"
@@ -71,6 +81,8 @@ resource "google_monitoring_alert_policy" "failed_analyses" {
   }
 
   notification_channels = var.alert_notification_channels
+
+  depends_on = [time_sleep.metric_registration]
 }
 
 # Crashes and transient failures: the functions answer 5xx (which makes Eventarc and Pub/Sub retry).

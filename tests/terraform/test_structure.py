@@ -91,7 +91,7 @@ def _references(tf: TerraformConfig) -> dict[str, set]:
         refs["var"] |= set(_VAR_REF.findall(code))
         refs["local"] |= set(_LOCAL_REF.findall(code))
         for kind, name in _RESOURCE_REF.findall(re.sub(r"(?<![\w.])data\.", "data_source_.", code)):
-            if kind.startswith(("google_", "archive_")):
+            if kind.startswith(("google_", "archive_", "time_")):
                 refs["resource"].add((kind, name))
     return refs
 
@@ -154,7 +154,7 @@ def test_defaults_of_analyst_and_model_match_the_code(tf):
 
 def test_provider_versions_are_ranges(tf):
     required = tf.files["versions.tf"]["terraform"][0]["required_providers"][0]
-    for provider in ("google", "archive"):
+    for provider in ("google", "archive", "time"):
         version = required[provider]["version"]
         assert ">=" in version and "<" in version.replace("<=", ""), f"{provider} is not a bounded range"
 
@@ -186,6 +186,70 @@ def test_reference_extraction_catches_an_undeclared_name(tf):
     refs = _references(broken)
     assert ("google_storage_bucket", "missing") in refs["resource"]
     assert "nope" in refs["var"] and "nada" in refs["local"]
+
+
+def _dependencies(tf: TerraformConfig) -> dict[str, set[str]]:
+    """Resource/data node -> the nodes its arguments reference (through locals, transitively)."""
+
+    def direct(node: Any) -> tuple[set[str], set[str]]:
+        nodes, locals_used = set(), set()
+        for expression in _expressions(node):
+            code = _without_string_literals(expression)
+            nodes |= {f"data.{k}.{n}" for k, n in _DATA_REF.findall(code)}
+            locals_used |= set(_LOCAL_REF.findall(code))
+            for kind, name in _RESOURCE_REF.findall(re.sub(r"(?<![\w.])data\.", "data_source_.", code)):
+                if kind.startswith(("google_", "archive_", "time_")):
+                    nodes.add(f"{kind}.{name}")
+        return nodes, locals_used
+
+    def through_locals(names: set[str], seen: set[str]) -> set[str]:
+        nodes: set[str] = set()
+        for name in names - seen:
+            seen.add(name)
+            found, more = direct(tf.locals[name])
+            nodes |= found | through_locals(more, seen)
+        return nodes
+
+    graph = {}
+    everything = [(f"{k}.{n}", body) for k, n, body in tf.all_resources()]
+    everything += [(f"data.{k}.{n}", body) for k, named in tf.data.items() for n, body in named.items()]
+    for node, body in everything:
+        found, locals_used = direct(body)
+        graph[node] = (found | through_locals(locals_used, set())) - {node}
+    return graph
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return stack[stack.index(nxt):] + [nxt]
+            if nxt not in state and (found := visit(nxt)):
+                return found
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (found := visit(node)):
+            return found
+    return None
+
+
+def test_dependency_graph_has_no_cycle(tf):
+    graph = _dependencies(tf)
+    assert "google_cloudfunctions2_function.report" in graph["google_pubsub_subscription.report"]
+    assert _cycle(graph) is None, f"dependency cycle: {' -> '.join(_cycle(graph))}"
+
+
+def test_cycle_detection_finds_a_cycle():
+    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert _cycle({"a": {"b"}, "b": set()}) is None
 
 
 # --- functions ----------------------------------------------------------------------------------
@@ -380,7 +444,10 @@ def test_gcs_service_agent_can_publish_bucket_events(tf):
     assert binding["role"] == "roles/pubsub.publisher"
     assert binding["member"] == "serviceAccount:${local.gcs_service_agent}"
     assert tf.locals["gcs_service_agent"] == "${data.google_storage_project_service_account.gcs.email_address}"
-    assert "google_project_iam_member.gcs_agent_publishes_events" in " ".join(_function(tf, "analyze")["depends_on"])
+    # The grant must be in effect before the trigger is created (through the propagation pause).
+    assert _function(tf, "analyze")["depends_on"] == ["${time_sleep.iam_propagation}"]
+    pause = tf.resource("time_sleep", "iam_propagation")["triggers"]
+    assert pause["gcs_agent"] == "${google_project_iam_member.gcs_agent_publishes_events.id}"
 
 
 def _grants(tf, member):
