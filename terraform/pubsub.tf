@@ -66,6 +66,8 @@ resource "google_pubsub_subscription" "report" {
   push_config {
     push_endpoint = "${local.report_uri}/${google_pubsub_topic.results.id}"
 
+    # Projects created after April 2021 need no extra grant for Pub/Sub to mint this token; older
+    # ones must give the Pub/Sub service agent roles/iam.serviceAccountTokenCreator on this account.
     oidc_token {
       service_account_email = google_service_account.push.email
       # Cloud Run checks the audience against the service URL, not the URL with a path.
