@@ -122,8 +122,9 @@ resource "google_pubsub_subscription" "alerts_critical" {
   }
 }
 
-# Optional: every alert pushed to a webhook as the raw JSON body (no Pub/Sub envelope), attributes
-# as x-goog-pubsub-* headers, so a chat or incident tool can take it as it is.
+# Optional: new (non-repeat) warning and critical alerts pushed to a webhook as the raw JSON body (no
+# Pub/Sub envelope), attributes as x-goog-pubsub-* headers, so a chat or incident tool can take it as
+# it is and hears about each problem once per repeat window. Filters are those of shared/alert_filters.py.
 resource "google_pubsub_subscription" "alerts_webhook" {
   count = var.alerts_webhook_url == "" ? 0 : 1
 
@@ -132,6 +133,7 @@ resource "google_pubsub_subscription" "alerts_webhook" {
   topic                      = google_pubsub_topic.alerts.id
   ack_deadline_seconds       = 30
   message_retention_duration = local.message_retention
+  filter                     = "(attributes.severity = \"critical\" OR attributes.severity = \"warning\") AND attributes.repeat = \"false\""
 
   push_config {
     push_endpoint = var.alerts_webhook_url

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from scripts.terraform_config import TERRAFORM_DIR, TerraformConfig, load
+from shared import alert_filters
 from shared.settings import Settings, env_names
 
 # Variables the google-genai SDK reads itself (not Settings): Gemini through Vertex AI in the
@@ -380,8 +381,9 @@ def test_report_subscription_retries_then_dead_letters(tf):
 def test_alert_subscriptions(tf):
     critical = tf.resource("google_pubsub_subscription", "alerts_critical")
     assert critical["topic"] == "${google_pubsub_topic.alerts.id}"
-    assert critical["filter"] == 'attributes.severity = "critical"'
+    assert critical["filter"] == alert_filters.CRITICAL == 'attributes.severity = "critical"'
     webhook = tf.resource("google_pubsub_subscription", "alerts_webhook")
+    assert webhook["filter"] == alert_filters.WEBHOOK
     assert webhook["count"] == '${var.alerts_webhook_url == "" ? 0 : 1}'
     assert webhook["push_config"][0]["push_endpoint"] == "${var.alerts_webhook_url}"
     tap = tf.resource("google_pubsub_subscription", "results_tap")
