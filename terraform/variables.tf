@@ -119,6 +119,11 @@ variable "labels" {
   description = "Labels added to every resource that supports them."
   type        = map(string)
   default     = { app = "csv-insights" }
+
+  validation {
+    condition     = alltrue([for k, v in var.labels : can(regex("^[a-z][a-z0-9_-]{0,62}$", k)) && can(regex("^[a-z0-9_-]{0,63}$", v))])
+    error_message = "Label keys must start with a lowercase letter; keys and values may hold lowercase letters, digits, _ and - (63 characters at most)."
+  }
 }
 
 variable "max_delivery_attempts" {
@@ -228,7 +233,7 @@ variable "report_function" {
 }
 
 variable "report_retention_days" {
-  description = "Days after which report objects (reports/, charts, analysis.json) are deleted. 0 keeps them forever."
+  description = "Days after which objects in the reports bucket (reports, charts, analysis.json, and the alert rules' _state files, which then start over) are deleted. 0 keeps them forever."
   type        = number
   default     = 0
 
@@ -256,4 +261,9 @@ variable "setting_overrides" {
   description = "Values for the functions' tunable settings, by environment variable name (e.g. { MAX_FILE_BYTES = \"104857600\", LOG_LEVEL = \"DEBUG\" }). Names must be settings the code reads; see shared/settings.py."
   type        = map(string)
   default     = {}
+
+  validation {
+    condition     = alltrue([for k in keys(var.setting_overrides) : can(regex("^[A-Z][A-Z0-9_]*$", k))])
+    error_message = "setting_overrides keys are environment variable names such as MAX_FILE_BYTES."
+  }
 }
