@@ -226,6 +226,23 @@ def serve(tmp_path, function_venvs):
             server.process.wait()
 
 
+def _run_finished(server: _Server) -> list[dict]:
+    """The run_finished log lines the function wrote (each run ends with exactly one)."""
+    deadline = time.monotonic() + 10
+    while True:
+        lines = []
+        for line in server.log.read_text(errors="replace").splitlines():
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(record, dict) and record.get("event") == "run_finished":
+                lines.append(record)
+        if lines or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.2)
+
+
 @pytest.mark.slow
 @needs_entries
 def test_analyze_archive_boots_and_skips_an_object_that_is_not_data(serve):
@@ -245,6 +262,8 @@ def test_analyze_archive_boots_and_skips_an_object_that_is_not_data(serve):
     status, response_headers, body = server.post("/", json.dumps(data).encode(), headers)
     assert status == 200, f"{status} {body}\n{server.log.read_text()[-4000:]}"
     assert "X-Google-Status" not in response_headers
+    [finished] = _run_finished(server)
+    assert (finished["function"], finished["outcome"]) == ("analyze", "skipped")
 
 
 @pytest.mark.slow
@@ -263,3 +282,6 @@ def test_report_archive_boots_and_acks_a_malformed_result_message(serve):
     # A message that can never be parsed is a permanent error: acknowledged (2xx), not retried into
     # the dead-letter topic.
     assert 200 <= status < 300, f"{status} {body}\n{server.log.read_text()[-4000:]}"
+    [finished] = _run_finished(server)
+    assert (finished["function"], finished["outcome"]) == ("report", "failed")
+    assert finished["error_code"], "a failed run names its error code"
