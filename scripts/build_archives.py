@@ -98,7 +98,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     rules = packaging_rules()
     for name in args.names or sorted(rules.functions):
-        archive = build_archive(name, args.out, rules=rules)
+        try:
+            archive = build_archive(name, args.out, rules=rules)
+        except (FileNotFoundError, ValueError) as err:
+            logger.error("%s", err)
+            return 1
         sys.stdout.write(f"{archive}\t{object_name(name, archive)}\n")
     return 0
 
