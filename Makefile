@@ -27,3 +27,9 @@ test: $(STAMP)
 
 clean:
 	rm -rf $(OUT) build .pytest_cache
+
+# One free-form prompt with Gemini's code execution (prints text, code, outputs; saves images in OUT/ask).
+.PHONY: ask
+ask: $(STAMP)
+	@test -n "$(PROMPT)" || (echo 'usage: make ask PROMPT="..." [EXPECT=text|image] [OUT=dir]' && exit 2)
+	$(PY) -m scripts.ask "$(PROMPT)" --expect $(or $(EXPECT),text) --out $(OUT)

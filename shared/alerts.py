@@ -6,7 +6,6 @@ Entry point: ``evaluate(...)``; ``publish(...)`` sends the result to the alerts 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -92,28 +91,6 @@ def evaluate(
 def publish(alerts: Iterable[AlertMessage], publisher: Publisher, topic: str) -> list[str]:
     """Publish each alert (JSON body, attributes for filters); return the message ids."""
     return [publisher.publish(topic, a.to_json(), a.attributes()) for a in alerts]
-
-
-_ORDER = {"critical": 0, "warning": 1, "info": 2}
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<|~])")  # what could start markup mid-line
-
-
-def alerts_markdown(alerts: Iterable[dict[str, Any]]) -> str:
-    """The alerts block for the first screen of a report, from the result message's ``alerts`` dicts.
-
-    Most severe first; one bullet per alert with its rule id and sentence (user data escaped, so a
-    label such as ``web_02`` or ``<b>`` renders as written). Empty string when nothing fired.
-    """
-    items = sorted(alerts, key=lambda a: _ORDER.get(a.get("severity", "info"), 3))
-    if not items:
-        return ""
-    counts = [f"{n} {level}" for level in _ORDER if (n := sum(a.get("severity") == level for a in items))]
-    lines = [f"> **Alerts: {', '.join(counts)}**", ">"]
-    for a in items:
-        repeat = " (repeat)" if a.get("repeat") else ""
-        text = _MD_SPECIAL.sub(r"\\\1", str(a.get("message", "")))
-        lines.append(f"> - **{a.get('severity', 'info').upper()}** `{a.get('rule', '?')}`{repeat}: {text}")
-    return "\n".join(lines) + "\n"
 
 
 # ----------------------------------------------------------------------------------------------

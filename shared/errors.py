@@ -12,6 +12,8 @@ class PipelineError(Exception):
 
     code = "pipeline_error"
     permanent = True
+    # What an analyst produced before it failed (an Analysis), so the failure report loses nothing.
+    partial_analysis = None
 
     def __init__(self, message: str, *, code: str | None = None) -> None:
         super().__init__(message)

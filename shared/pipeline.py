@@ -16,8 +16,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+from shared.alert_rules import RuleSet, load_rules
+from shared.alert_state import AlertState
+from shared.alerts import evaluate
 from shared.analysts.base import Analysis, AnalysisRequest, Analyst, PartKind
-from shared.errors import AnalysisError, PermanentError
+from shared.crosscheck import cross_check
+from shared.errors import AnalysisError, LimitExceededError, PermanentError
+from shared.formatting import size
 from shared.messages import ErrorInfo, ResultMessage, Source, analyst_to_dict, step_to_dict
 from shared.naming import chart_name, dataset_slug, run_id
 from shared.pubsub import Publisher
@@ -43,7 +48,12 @@ class Services:
     store: ObjectStore  # the reports bucket (charts, reports, run state)
     publisher: Publisher
     analyst_factory: Callable[[Settings], Analyst] = _default_analyst_factory
+    rules: RuleSet | None = None  # alert rules; loaded at construction so a bad file fails the cold start
     _analyst: Analyst | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.rules is None:
+            self.rules = load_rules(self.settings, self.store)
 
     @property
     def analyst(self) -> Analyst:
@@ -87,12 +97,13 @@ def run_analysis(
         artifacts_prefix=f"gs://{settings.reports_bucket}/{prefix}",
     )
     timings = message.timings
+    table = profile = None
     try:
         _check_size(source, settings)
         if callable(data):
             data = data()
         message.source = source = replace(source, sha256=hashlib.sha256(data).hexdigest())
-        say(f"reading {_size(source.size)}")
+        say(f"reading {size(source.size, exact=False)}")
         t = time.perf_counter()
         table = read_csv(data, source.name, Limits.from_settings(settings))
         timings["read_s"] = time.perf_counter() - t
@@ -125,36 +136,59 @@ def run_analysis(
             )
         )
         timings["analysis_s"] = time.perf_counter() - t
-        message.analyst = analyst_to_dict(analysis)
-        message.warnings.extend(analysis.warnings)
         if not analysis.succeeded:
-            raise AnalysisError(
+            err = AnalysisError(
                 "the analysis produced no usable result: " + ("; ".join(analysis.warnings) or "no output")
             )
-
-        t = time.perf_counter()
-        _store_charts(analysis, prefix, services)
-        timings["store_s"] = time.perf_counter() - t
-        message.steps = [step_to_dict(s) for s in analysis.steps]
-        message.insights = list(analysis.insights)
+            err.partial_analysis = analysis
+            raise err
+        _record_analysis(message, analysis, prefix, services)
+        message.warnings.extend(cross_check(analysis.insights, message.profile, _outputs(analysis)))
         message.status = "succeeded"
     except PermanentError as err:
         log.warning("run failed permanently", extra={"error_code": err.code, "run_id": rid})
         message.status = "failed"
         message.error = ErrorInfo.from_exception(err)
+        if err.partial_analysis is not None:
+            _record_analysis(message, err.partial_analysis, prefix, services)
+    alerts = evaluate(
+        services.rules,
+        table=table,
+        profile=profile,
+        source=source,
+        dataset=slug,
+        run_id=rid,
+        failure=message.error,
+        state=AlertState.from_settings(settings, services.store),
+        report_uri=f"gs://{settings.reports_bucket}/{prefix}report.md",
+    )
+    message.alerts = [a.to_dict() for a in alerts]
     timings["total_s"] = time.perf_counter() - started
     return message
 
 
 def _check_size(source: Source, settings: Settings) -> None:
-    from shared.errors import LimitExceededError
-
     if source.size > settings.max_file_bytes:
         raise LimitExceededError(
-            f"the file is {_size(source.size)}, over the {_size(settings.max_file_bytes)} limit "
+            f"the file is {size(source.size)}, over the {size(settings.max_file_bytes, exact=False)} limit "
             "(setting MAX_FILE_BYTES)",
             code="too_large",
         )
+
+
+def _record_analysis(message: ResultMessage, analysis: Analysis, prefix: str, services: Services) -> None:
+    """Put an analysis (complete, or what there was before a failure) into the message."""
+    t = time.perf_counter()
+    _store_charts(analysis, prefix, services)
+    message.timings["store_s"] = time.perf_counter() - t
+    message.analyst = analyst_to_dict(analysis)
+    message.warnings.extend(analysis.warnings)
+    message.steps = [step_to_dict(s) for s in analysis.steps]
+    message.insights = list(analysis.insights)
+
+
+def _outputs(analysis: Analysis) -> list[str]:
+    return [p.output or "" for p in analysis.parts() if p.kind is PartKind.RESULT]
 
 
 def _store_charts(analysis: Analysis, prefix: str, services: Services) -> None:
@@ -241,11 +275,3 @@ def _pretty_json(message: ResultMessage) -> bytes:
     import json
 
     return json.dumps(message.to_dict(), ensure_ascii=False, indent=2, allow_nan=False).encode()
-
-
-def _size(n: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n} B"

@@ -386,26 +386,6 @@ def test_a_large_file_is_evaluated_quickly():
     assert elapsed < 5, elapsed
 
 
-def test_alerts_markdown_for_the_report_first_screen():
-    from shared.alerts import alerts_markdown
-
-    assert alerts_markdown([]) == ""
-    rules = parse_rules((DATA.parent.parent.parent / "samples" / "alerts.yaml").read_text())
-    alerts = run(
-        rules,
-        "host_name,error_rate,latency_ms\nweb_01,0.5,10\nweb_01,0.5,10\nweb_02,0.01,12\n",
-        "servers.csv",
-    )
-    block = alerts_markdown([a.to_dict() for a in alerts])
-    assert block.splitlines() == [
-        "> **Alerts: 1 critical, 1 info**",
-        ">",
-        "> - **CRITICAL** `server-error-rate`: servers.csv: 2 rows have error\\_rate > 0.03: "
-        "web\\_01 (0.5) and web\\_01 (0.5).",
-        "> - **INFO** `duplicate-rows`: servers.csv: 1 row repeats an earlier row exactly: row 2 (= row 1).",
-    ]
-
-
 def test_alert_dicts_fit_the_strict_result_message_json():
     """ResultMessage.to_json has no default= and allow_nan=False: every alert must be plain JSON."""
     from shared.messages import ResultMessage
