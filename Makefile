@@ -33,3 +33,8 @@ clean:
 ask: $(STAMP)
 	@test -n "$(PROMPT)" || (echo 'usage: make ask PROMPT="..." [EXPECT=text|image] [OUT=dir]' && exit 2)
 	$(PY) -m scripts.ask "$(PROMPT)" --expect $(or $(EXPECT),text) --out $(OUT)
+
+# Benchmarks: prints figures (median of several runs), never pass/fail.
+.PHONY: bench
+bench: $(STAMP)
+	$(PY) -m scripts.bench

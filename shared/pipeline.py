@@ -200,9 +200,15 @@ def _store_charts(analysis: Analysis, prefix: str, services: Services) -> None:
         part.uri = f"gs://{bucket}/{name}"
 
 
+# Coercions that only parsed text into its obvious type are not worth a warning unless values failed.
+_ROUTINE_COERCIONS = {"numeric", "date", "datetime", "boolean"}
+
+
 def _table_warnings(table) -> list[str]:
     warnings = list(table.warnings)
     for c in table.coercions:
+        if c.kind in _ROUTINE_COERCIONS and not c.failed:
+            continue
         note = f"column {c.column!r}: {c.detail}"
         if c.failed:
             note += f"; {c.failed:,} value(s) could not be converted and count as missing"
