@@ -68,7 +68,10 @@ locals {
     SANDBOX_MEMORY_MB      = lookup(var.setting_overrides, "SANDBOX_MEMORY_MB", "1024")
     DATA_SUFFIXES          = lookup(var.setting_overrides, "DATA_SUFFIXES", ".csv,.tsv,.txt,.csv.gz,.tsv.gz")
     # Eventarc redelivers a failing event for up to 24 hours; after this age the code drops it.
-    EVENT_MAX_AGE_S       = lookup(var.setting_overrides, "EVENT_MAX_AGE_S", "21600")
+    EVENT_MAX_AGE_S = lookup(var.setting_overrides, "EVENT_MAX_AGE_S", "21600")
+    # A run's claim must outlive the longest run (the function timeout), or a slow run could be
+    # taken over by a redelivery while it is still writing.
+    RUN_LEASE_S           = lookup(var.setting_overrides, "RUN_LEASE_S", tostring(var.analyze_function.timeout_seconds + 60))
     ALERT_RULES           = lookup(var.setting_overrides, "ALERT_RULES", "")
     ALERT_REPEAT_WINDOW_S = lookup(var.setting_overrides, "ALERT_REPEAT_WINDOW_S", "86400")
     LOG_LEVEL             = lookup(var.setting_overrides, "LOG_LEVEL", "INFO")

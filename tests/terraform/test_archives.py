@@ -119,12 +119,6 @@ def test_missing_entry_file_is_reported(tmp_path):
 
 # --- boot ---------------------------------------------------------------------------------------
 
-_ENTRIES_MERGED = all((REPO_ROOT / "functions" / name / "main.py").is_file() for name in FUNCTIONS)
-needs_entries = pytest.mark.xfail(
-    not _ENTRIES_MERGED, reason="entry points not merged yet (functions/*/main.py)", run=False, strict=False
-)
-
-
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -244,7 +238,6 @@ def _run_finished(server: _Server) -> list[dict]:
 
 
 @pytest.mark.slow
-@needs_entries
 def test_analyze_archive_boots_and_skips_an_object_that_is_not_data(serve):
     server = serve("analyze")
     now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -267,7 +260,6 @@ def test_analyze_archive_boots_and_skips_an_object_that_is_not_data(serve):
 
 
 @pytest.mark.slow
-@needs_entries
 def test_report_archive_boots_and_acks_a_malformed_result_message(serve):
     server = serve("report")
     # The standard Pub/Sub push envelope our subscription sends, at the endpoint path Terraform sets.

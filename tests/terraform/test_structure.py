@@ -302,6 +302,11 @@ def test_analysis_deadline_leaves_time_inside_the_function_timeout(tf):
     assert int(timeout[1]) <= 540 and int(timeout[1]) - 120 >= 60
 
 
+def test_run_lease_outlives_the_function_timeout(tf):
+    value = tf.locals["settings_env"]["RUN_LEASE_S"]
+    assert "var.analyze_function.timeout_seconds + 60" in value
+
+
 def test_entry_points_match_the_function_names(tf):
     assert tf.locals["functions"] == {"analyze": {"entry_point": "analyze"}, "report": {"entry_point": "report"}}
     for name in ("analyze", "report"):
