@@ -57,10 +57,11 @@ resource "google_storage_bucket_iam_member" "analyze_reads_input" {
 }
 
 # Charts under reports/<dataset>/<run_id>/charts/ and the run markers that make redeliveries idempotent
-# (create, read and replace objects in this bucket only).
+# (create, read and replace objects in this bucket only). objectUser, not objectAdmin: the same object
+# rights without the right to change object or managed-folder IAM policies.
 resource "google_storage_bucket_iam_member" "analyze_writes_reports" {
   bucket = google_storage_bucket.reports.name
-  role   = "roles/storage.objectAdmin"
+  role   = "roles/storage.objectUser"
   member = google_service_account.analyze.member
 }
 
@@ -89,7 +90,7 @@ resource "google_project_iam_member" "analyze_uses_vertex" {
 
 resource "google_storage_bucket_iam_member" "report_writes_reports" {
   bucket = google_storage_bucket.reports.name
-  role   = "roles/storage.objectAdmin"
+  role   = "roles/storage.objectUser"
   member = google_service_account.report.member
 }
 

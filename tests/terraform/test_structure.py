@@ -466,13 +466,13 @@ def _grants(tf, member):
 def test_each_identity_gets_exactly_what_it_uses(tf):
     assert _grants(tf, "${google_service_account.analyze.member}") == {
         ("google_storage_bucket_iam_member", "roles/storage.objectViewer", "${google_storage_bucket.input.name}"),
-        ("google_storage_bucket_iam_member", "roles/storage.objectAdmin", "${google_storage_bucket.reports.name}"),
+        ("google_storage_bucket_iam_member", "roles/storage.objectUser", "${google_storage_bucket.reports.name}"),
         ("google_pubsub_topic_iam_member", "roles/pubsub.publisher", "${google_pubsub_topic.results.name}"),
         ("google_pubsub_topic_iam_member", "roles/pubsub.publisher", "${google_pubsub_topic.alerts.name}"),
         ("google_project_iam_member", "roles/aiplatform.user", "${var.project_id}"),
     }
     assert _grants(tf, "${google_service_account.report.member}") == {
-        ("google_storage_bucket_iam_member", "roles/storage.objectAdmin", "${google_storage_bucket.reports.name}"),
+        ("google_storage_bucket_iam_member", "roles/storage.objectUser", "${google_storage_bucket.reports.name}"),
     }
     assert _grants(tf, "${google_service_account.trigger.member}") == {
         ("google_project_iam_member", "roles/eventarc.eventReceiver", "${var.project_id}"),
