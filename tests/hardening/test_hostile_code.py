@@ -166,3 +166,37 @@ def test_a_ctypes_fork_past_the_audit_hook_is_bounded_by_the_process_limit(tally
     if any("still root" in i for i in result.isolation):
         pytest.xfail("sandbox stays root here, so RLIMIT_NPROC does not apply (see the report)")
     assert result.outcome is Outcome.FAILED or "forks 7" not in result.output
+
+
+def test_ctypes_cannot_read_the_parents_environment_through_proc(tmp_path, tally):
+    """The function process holds its credentials in its startup environment (/proc/<pid>/environ).
+
+    The audit hook refuses Python's open() of that file, but ctypes calls libc directly; only a
+    different uid (the drop to ``nobody``) or a PID namespace keeps it out of reach. The parent here
+    is a fresh interpreter started with a canary in its environment, as a function instance is.
+    """
+    import json
+    import sys
+
+    code = (
+        "import ctypes, os\nlibc = ctypes.CDLL(None)\n"
+        "fd = libc.open(f'/proc/{os.getppid()}/environ'.encode(), 0)\n"
+        "buf = ctypes.create_string_buffer(1 << 16)\n"
+        "n = libc.read(fd, buf, 1 << 16) if fd >= 0 else 0\n"
+        "print('LEAK' if b'" + SECRET + "' in buf.raw[: max(n, 0)] else 'no leak', fd)\n"
+    )
+    driver = (
+        "import json, sys\nfrom shared.sandbox import SandboxLimits, run_cells\n"
+        "(r,) = run_cells([sys.argv[1]], {}, SandboxLimits(cell_timeout_s=10))\n"
+        "print(json.dumps({'output': r.output, 'error': r.error, 'isolation': r.isolation}))\n"
+    )
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": root, "GEMINI_API_KEY": SECRET}
+    done = subprocess.run(
+        [sys.executable, "-c", driver, code], capture_output=True, text=True, env=env, timeout=60, check=True
+    )
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    tally.hostile_input("ctypes read of the parent's environment")
+    if "LEAK" in result["output"] and any("still root" in i for i in result["isolation"]):
+        pytest.xfail("sandbox stays root here: ctypes reads the parent's /proc environ (see the report)")
+    assert "LEAK" not in result["output"], result
