@@ -101,7 +101,9 @@ def wait_for(condition: Callable[[], Any], timeout_s: float = 60, what: str = "c
 @pytest.fixture(scope="session")
 def live(tmp_path_factory: pytest.TempPathFactory):
     """The live local stack (emulators + functions + bridge), once per session."""
-    stack = LocalStack(settings=Settings(), log_dir=tmp_path_factory.mktemp("stack-logs"))
+    # The local analyst, whatever Gemini variables the developer has exported.
+    stack = LocalStack(settings=Settings(), log_dir=tmp_path_factory.mktemp("stack-logs"),
+                       function_env={"ANALYST": "local"})
     proxy = None
     futures = []
     try:
