@@ -140,7 +140,8 @@ BAD_INPUTS = {
     "empty.csv": (b"", "empty_file"),
     "header_only.csv": (b"a,b,c\n", "header_only"),
     "binary.csv": (bytes(range(256)) * 40, "binary_data"),
-    "undecodable.csv": (b"name,value\n" + b"\xff\xfe\x00\xd8" * 2000 + b",1\n", None),
+    "undecodable.csv": (b"name,value\ncaf\x81,1\nb\x8d,2\n", "undecodable"),  # not UTF-8 nor cp1252
+    "long_cell.csv": (b"a,b\n" + b"x" * 200_000 + b",1\n", "cell_too_long"),
     "too_many_columns.csv": (
         (",".join(f"c{i}" for i in range(600)) + "\n" + ",".join("1" for _ in range(600)) + "\n").encode(),
         "too_many_columns",
@@ -153,6 +154,7 @@ BAD_INPUTS = {
 def test_bad_input_gets_a_failure_report_and_no_partial_output(tmp_path, monkeypatch, capsys, name):
     data, code = BAD_INPUTS[name]
     monkeypatch.setenv("MAX_DECOMPRESSED_BYTES", str(1024 * 1024))
+    monkeypatch.setenv("MAX_CELL_CHARS", "100000")
     src = tmp_path / "in"
     src.mkdir()
     (src / name).write_bytes(data)
@@ -163,8 +165,7 @@ def test_bad_input_gets_a_failure_report_and_no_partial_output(tmp_path, monkeyp
     result = load_result(folder)
     assert result["status"] == "failed"
     error = result["error"]
-    if code is not None:
-        assert error["code"] == code
+    assert error["code"] == code
     assert error["permanent"] is True
     assert "Traceback" not in error["message"] and len(error["message"]) > 20
     report = (folder / "report.md").read_text()
