@@ -44,10 +44,11 @@ def sample_run(tmp_path_factory):
 def test_samples_each_get_a_complete_report_folder(sample_run):
     code, out, folders = sample_run
     assert code == 0
-    for name in ("sales.csv", "servers.csv", "monthly_revenue.csv"):
+    for name in ("sales.csv", "servers.csv", "monthly_revenue.csv", "retail_orders.csv"):
         folder = folders[name]
         result = load_result(folder)
         assert result["status"] == "succeeded", result.get("error")
+        assert result["analyst"]["usage"]["failed_cells"] == 0, result["warnings"]
         assert (folder / "analysis.ipynb").is_file()
         charts = sorted((folder / "charts").glob("*.png"))
         assert charts, f"{name} has no charts"
