@@ -402,7 +402,6 @@ class LocalStack:
                 "STORAGE_EMULATOR_HOST": self.functions_storage_host or self.storage_host,
                 "PYTHONPATH": str(ROOT),
                 "PYTHONUNBUFFERED": "1",
-                "ANALYST": os.environ.get("ANALYST", "local"),
             }
         )
         env.update(self.function_env)

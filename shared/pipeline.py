@@ -108,7 +108,7 @@ def run_analysis(
         source=source,
         status="failed",
         dataset={"name": slug},
-        artifacts_prefix=f"gs://{settings.reports_bucket}/{prefix}",
+        artifacts_prefix=_uri(services, prefix),
     )
     timings = message.timings
     table = profile = None
@@ -179,11 +179,17 @@ def run_analysis(
         run_id=rid,
         failure=message.error,
         state=AlertState.from_settings(settings, services.store),
-        report_uri=f"gs://{settings.reports_bucket}/{prefix}report.md",
+        report_uri=_uri(services, prefix + "report.md"),
     )
     message.alerts = [a.to_dict() for a in alerts]
     timings["total_s"] = time.perf_counter() - started
     return message
+
+
+def _uri(services: Services, name: str) -> str:
+    """Where an object of the reports bucket lives, as the store names it (gs://, or file:// locally)."""
+    uri = services.store.uri(services.settings.reports_bucket, name)
+    return uri + "/" if name.endswith("/") and not uri.endswith("/") else uri
 
 
 def _check_size(source: Source, settings: Settings) -> None:
@@ -216,7 +222,7 @@ def _store_charts(analysis: Analysis, prefix: str, services: Services) -> None:
     for index, part in enumerate(images, start=1):
         name = prefix + chart_name(index, part.title)
         services.store.write(bucket, name, part.image, "image/png")
-        part.uri = f"gs://{bucket}/{name}"
+        part.uri = _uri(services, name)
 
 
 # Coercions that only parsed text into its obvious type are not worth a warning unless values failed.

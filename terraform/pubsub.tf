@@ -41,7 +41,7 @@ resource "google_pubsub_topic" "dead_letter" {
 
 # Messages published to a topic without subscriptions are lost: this one keeps dead letters readable.
 resource "google_pubsub_subscription" "dead_letter" {
-  name                       = "${var.prefix}-dead-letter"
+  name                       = "${var.prefix}-dead-letter-tap"
   project                    = var.project_id
   topic                      = google_pubsub_topic.dead_letter.id
   ack_deadline_seconds       = 60
@@ -56,7 +56,7 @@ resource "google_pubsub_subscription" "dead_letter" {
 # Delivers result messages to the report function. The endpoint path /projects/P/topics/T makes
 # functions-framework fill the CloudEvent source with the full topic name.
 resource "google_pubsub_subscription" "report" {
-  name                       = "${var.prefix}-report"
+  name                       = "${var.prefix}-report-push"
   project                    = var.project_id
   topic                      = google_pubsub_topic.results.id
   message_retention_duration = local.message_retention

@@ -162,12 +162,12 @@ variable "noncurrent_version_retention_days" {
 variable "prefix" {
   description = "Short name put in front of every resource (functions, topics, service accounts, buckets), so two deployments can share a project. Lowercase letters, digits and dashes."
   type        = string
-  default     = "csvi"
+  default     = "csv-insights"
 
   validation {
     # Service account IDs are limited to 30 characters: prefix + "-analyze" must fit.
-    condition     = can(regex("^[a-z][a-z0-9-]{1,10}[a-z0-9]$", var.prefix))
-    error_message = "prefix must be 3-12 characters: lowercase letters, digits and dashes, starting with a letter."
+    condition     = can(regex("^[a-z][a-z0-9-]{1,20}[a-z0-9]$", var.prefix))
+    error_message = "prefix must be 3-22 characters: lowercase letters, digits and dashes, starting with a letter."
   }
 }
 

@@ -44,10 +44,11 @@ def sample_run(tmp_path_factory):
 def test_samples_each_get_a_complete_report_folder(sample_run):
     code, out, folders = sample_run
     assert code == 0
-    for name in ("sales.csv", "servers.csv", "monthly_revenue.csv"):
+    for name in ("sales.csv", "servers.csv", "monthly_revenue.csv", "retail_orders.csv"):
         folder = folders[name]
         result = load_result(folder)
         assert result["status"] == "succeeded", result.get("error")
+        assert result["analyst"]["usage"]["failed_cells"] == 0, result["warnings"]
         assert (folder / "analysis.ipynb").is_file()
         charts = sorted((folder / "charts").glob("*.png"))
         assert charts, f"{name} has no charts"
@@ -140,7 +141,8 @@ BAD_INPUTS = {
     "empty.csv": (b"", "empty_file"),
     "header_only.csv": (b"a,b,c\n", "header_only"),
     "binary.csv": (bytes(range(256)) * 40, "binary_data"),
-    "undecodable.csv": (b"name,value\n" + b"\xff\xfe\x00\xd8" * 2000 + b",1\n", None),
+    "undecodable.csv": (b"name,value\ncaf\x81,1\nb\x8d,2\n", "undecodable"),  # not UTF-8 nor cp1252
+    "long_cell.csv": (b"a,b\n" + b"x" * 200_000 + b",1\n", "cell_too_long"),
     "too_many_columns.csv": (
         (",".join(f"c{i}" for i in range(600)) + "\n" + ",".join("1" for _ in range(600)) + "\n").encode(),
         "too_many_columns",
@@ -153,6 +155,7 @@ BAD_INPUTS = {
 def test_bad_input_gets_a_failure_report_and_no_partial_output(tmp_path, monkeypatch, capsys, name):
     data, code = BAD_INPUTS[name]
     monkeypatch.setenv("MAX_DECOMPRESSED_BYTES", str(1024 * 1024))
+    monkeypatch.setenv("MAX_CELL_CHARS", "100000")
     src = tmp_path / "in"
     src.mkdir()
     (src / name).write_bytes(data)
@@ -163,8 +166,7 @@ def test_bad_input_gets_a_failure_report_and_no_partial_output(tmp_path, monkeyp
     result = load_result(folder)
     assert result["status"] == "failed"
     error = result["error"]
-    if code is not None:
-        assert error["code"] == code
+    assert error["code"] == code
     assert error["permanent"] is True
     assert "Traceback" not in error["message"] and len(error["message"]) > 20
     report = (folder / "report.md").read_text()

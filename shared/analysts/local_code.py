@@ -19,7 +19,6 @@ if TYPE_CHECKING:
 
 MAX_NUMERIC = 12  # columns in the statistics
 MAX_CHART_NUMERIC = 6  # columns in histogram / box plot grids
-MAX_TREND_METRICS = 3  # line charts
 MAX_CATEGORIES = 3  # categorical columns used for group-bys
 MAX_GROUPS = 20  # a categorical with more distinct values is not grouped by
 MAX_PERIODS = 400
@@ -658,7 +657,7 @@ def _line_cell(plan: Plan) -> Cell:
     code = f"""
 x = np.arange(len(totals))
 step = max(1, -(-len(x) // 12))
-for metric in NUMERIC[:{MAX_TREND_METRICS}]:
+for metric in KEY:
     y = totals[metric]
     if y.notna().sum() < 2:
         continue

@@ -266,7 +266,7 @@ def test_report_archive_boots_and_acks_a_malformed_result_message(serve):
     envelope = {
         "message": {"data": base64.b64encode(b"not a result message").decode(), "attributes": {},
                     "messageId": "boot-1", "publishTime": datetime.now(timezone.utc).isoformat()},
-        "subscription": "projects/boot-test/subscriptions/csvi-report",
+        "subscription": "projects/boot-test/subscriptions/csv-insights-report-push",
     }
     status, _, body = server.post(
         "/projects/boot-test/topics/boot-results", json.dumps(envelope).encode(), {"Content-Type": "application/json"}
