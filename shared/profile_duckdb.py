@@ -40,6 +40,9 @@ _NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "
             "UBIGINT", "FLOAT", "DOUBLE", "REAL")  # fmt: skip
 
 
+_BATCHED_COLUMNS = 40  # up to this many numeric columns, every pair's r comes from two scans
+
+
 class DuckDBEngine:
     """Answers from one table of a DuckDB connection (the connection is the caller's to close)."""
 
@@ -56,6 +59,7 @@ class DuckDBEngine:
         self._types = {c.name: c.sql_type for c in self._columns}
         self._rows: int | None = None
         self._counts: dict[str, Counts] = {}
+        self._pearson: dict[tuple[str, str], float] | None = None
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame) -> DuckDBEngine:
@@ -115,11 +119,9 @@ class DuckDBEngine:
         return "string"
 
     def _value(self, column: str) -> str:
-        """The column as SQL; NaN is missing (as in pandas), so numbers go through NULLIF."""
-        q = quote(column)
-        if self._types[column] in ("DOUBLE", "FLOAT", "REAL"):
-            return f"CASE WHEN isnan({q}) THEN NULL ELSE {q} END"
-        return q
+        """The column as SQL. NaN never reaches a table: DuckDB reads a frame's NaN as NULL, and the
+        CSV loader flags "nan" text for the reader's converters (which make it missing)."""
+        return quote(column)
 
     def counts(self, column: str) -> Counts:
         if column not in self._counts:
@@ -219,20 +221,27 @@ class DuckDBEngine:
         )
 
     def pearson(self, a: str, b: str) -> float:
-        x, y = f"CAST({self._value(a)} AS DOUBLE)", f"CAST({self._value(b)} AS DOUBLE)"
-        both = f"{x} IS NOT NULL AND {y} IS NOT NULL"
-        n, mx, my = self._one(f"SELECT count(*), avg({x}), avg({y}) FROM {self._table} WHERE {both}")
-        if n < 2:
-            return float("nan")
-        # centred sums in a second pass, as the pandas engine does: no cancellation on large means
-        sxy, sxx, syy = self._one(
-            f"SELECT sum(({x} - ?) * ({y} - ?)), sum(({x} - ?) * ({x} - ?)), sum(({y} - ?) * ({y} - ?)) "
-            f"FROM {self._table} WHERE {both}",
-            [mx, my, mx, mx, my, my],
-        )
-        with np.errstate(invalid="ignore", divide="ignore"):
-            r = float(np.float64(sxy) / np.sqrt(np.float64(sxx) * np.float64(syy)))
-        return float(np.clip(r, -1.0, 1.0)) if np.isfinite(r) else float("nan")
+        if self._pearson is None:
+            numeric = [c.name for c in self._columns if self.storage(c.name) == "numeric"]
+            self._pearson = self._pearson_pairs(numeric) if len(numeric) <= _BATCHED_COLUMNS else {}
+        if (a, b) in self._pearson:
+            return self._pearson[(a, b)]
+        return self._pearson_pairs([a, b])[(a, b)]
+
+    def _pearson_pairs(self, names: list[str]) -> dict[tuple[str, str], float]:
+        """r of every pair of ``names`` in one scan; ``corr`` skips rows where either is missing
+        (pairwise complete, as the pandas engine) and uses a stable co-moment update, not raw sums."""
+        pairs = [(a, b) for i, a in enumerate(names) for b in names[i + 1 :]]
+        if not pairs:
+            return {}
+        value = {n: f"CAST({self._value(n)} AS DOUBLE)" for n in names}
+        aggregates = ", ".join(f"corr({value[a]}, {value[b]})" for a, b in pairs)
+        row = self._one(f"SELECT {aggregates} FROM {self._table}")
+        found = {}
+        for p, r in zip(pairs, row, strict=True):
+            r = float("nan") if r is None else float(r)
+            found[p] = float(np.clip(r, -1.0, 1.0)) if np.isfinite(r) else float("nan")
+        return found
 
 
 def _as_text(value: object) -> str:
