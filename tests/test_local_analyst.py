@@ -22,14 +22,14 @@ from shared.analysts.local import LocalAnalyst
 from shared.analysts.local_code import Cell, is_month_column
 from shared.sandbox import PNG_SIGNATURE, SandboxLimits
 from shared.settings import Settings
-from tests.local_profile_builder import frame_from_csv, request_for
+from tests.pipeline_inputs import SAMPLES, request_for
 
-SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 LIMITS = SandboxLimits(cell_timeout_s=30, total_timeout_s=90)
 
 
-def analyze(frame: pd.DataFrame, **kwargs):
-    return LocalAnalyst(Settings(), LIMITS).analyze(request_for(frame, **kwargs))
+def analyze(data: pd.DataFrame | Path, **kwargs):
+    """The local analyst's analysis of ``data`` (a DataFrame or a CSV file), read as the pipeline reads it."""
+    return LocalAnalyst(Settings(), LIMITS).analyze(request_for(data, **kwargs))
 
 
 def sentence_with(insights: list[str], *words: str) -> str:
@@ -49,23 +49,19 @@ def assert_clean_run(analysis) -> None:
 
 @pytest.fixture(scope="module")
 def sales():
-    return pd.read_csv(SAMPLES / "sales.csv", parse_dates=["date"]), analyze(
-        frame_from_csv(SAMPLES / "sales.csv"), name="sales.csv"
-    )
+    return pd.read_csv(SAMPLES / "sales.csv", parse_dates=["date"]), analyze(SAMPLES / "sales.csv")
 
 
 @pytest.fixture(scope="module")
 def servers():
-    return pd.read_csv(SAMPLES / "servers.csv"), analyze(
-        frame_from_csv(SAMPLES / "servers.csv"), name="servers.csv"
-    )
+    return pd.read_csv(SAMPLES / "servers.csv"), analyze(SAMPLES / "servers.csv")
 
 
 @pytest.fixture(scope="module")
 def monthly():
     return (
         pd.read_csv(SAMPLES / "monthly_revenue.csv"),
-        analyze(frame_from_csv(SAMPLES / "monthly_revenue.csv"), name="monthly_revenue.csv"),
+        analyze(SAMPLES / "monthly_revenue.csv"),
     )
 
 
@@ -240,8 +236,7 @@ def test_awkward_tables_still_give_an_analysis_without_failed_cells(frame):
 
 
 def test_questions_get_a_plain_answer_and_samples_are_declared():
-    frame = pd.read_csv(SAMPLES / "servers.csv")
-    analysis = analyze(frame, questions="Which server should we replace?", sampled=True)
+    analysis = analyze(SAMPLES / "servers.csv", questions="Which server should we replace?", sampled=True)
     questions = analysis.steps[-1]
     assert questions.name == "questions"
     assert "does not answer free-form questions" in questions.parts[0].text
@@ -257,7 +252,7 @@ def test_a_failing_cell_is_named_in_warnings_and_the_rest_goes_on(monkeypatch):
         return cells[:2] + [Cell("statistics", "broken cell", "Fails on purpose.", "1 / 0")] + cells[2:]
 
     monkeypatch.setattr(local_module, "build_cells", with_broken_cell)
-    analysis = analyze(pd.read_csv(SAMPLES / "servers.csv"))
+    analysis = analyze(SAMPLES / "servers.csv")
     assert analysis.succeeded
     assert analysis.usage.failed_cells == 1
     assert analysis.warnings == [
@@ -277,7 +272,7 @@ def test_a_hung_cell_is_cut_off_and_the_later_cells_still_run(monkeypatch):
 
     monkeypatch.setattr(local_module, "build_cells", with_hung_cell)
     analyst = LocalAnalyst(Settings(), SandboxLimits(cell_timeout_s=6, total_timeout_s=90))
-    analysis = analyst.analyze(request_for(pd.read_csv(SAMPLES / "servers.csv")))
+    analysis = analyst.analyze(request_for(SAMPLES / "servers.csv"))
     results = [p for p in analysis.parts() if p.kind is PartKind.RESULT]
     assert results[2].outcome is Outcome.DEADLINE_EXCEEDED
     assert all(p.outcome is Outcome.OK for p in results[3:])
@@ -296,7 +291,7 @@ def test_insight_numbers_come_from_the_executed_output(monkeypatch):
         return results
 
     monkeypatch.setattr(local_module, "run_cells", doctored)
-    analysis = analyze(frame_from_csv(SAMPLES / "sales.csv"))
+    analysis = analyze(SAMPLES / "sales.csv")
     sentence = sentence_with(analysis.insights, "Totals by product")
     assert "Widget A 11,111" in sentence and "24,600" not in sentence
 
@@ -307,7 +302,7 @@ def test_measurements_are_averaged_by_group_and_calendar_numbers_are_not_metrics
 
     path = Path(palmerpenguins.__file__).parent / "data" / "penguins.csv"
     df = pd.read_csv(path)
-    analysis = analyze(frame_from_csv(path), name="penguins.csv")
+    analysis = analyze(path)
     assert_clean_run(analysis)
     sentence = sentence_with(analysis.insights, "Means by species", "body_mass_g")
     for species, mean in df.groupby("species")["body_mass_g"].mean().items():
@@ -339,6 +334,6 @@ def test_the_profile_cross_check_finds_no_contradiction_in_the_sample_insights(s
     from shared.crosscheck import cross_check
 
     for name, (_, analysis) in {"sales": sales, "servers": servers, "monthly_revenue": monthly}.items():
-        profile = request_for(frame_from_csv(SAMPLES / f"{name}.csv")).profile.to_dict()
+        profile = request_for(SAMPLES / f"{name}.csv").profile.to_dict()
         outputs = [p.output or "" for p in analysis.parts() if p.kind is PartKind.RESULT]
         assert cross_check(analysis.insights, profile, outputs) == [], name
