@@ -15,6 +15,16 @@ REGIONS = np.array(["north", "south", "east", "west", "central"])
 CHANNELS = np.array(["web", "store", "phone", "partner"])
 
 
+def write_synthetic_in_subprocess(path: Path, target_bytes: int) -> Path:
+    """The same, in a child process: the caller's RSS stays small (children inherit its peak RSS figure)."""
+    import subprocess
+    import sys
+
+    code = f"from pathlib import Path; from scripts.bench_data import write_synthetic; write_synthetic(Path({str(path)!r}), {target_bytes})"
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parent.parent)
+    return path
+
+
 def write_synthetic(path: Path, target_bytes: int, seed: int = 1) -> Path:
     """Write at least ``target_bytes`` of CSV to ``path`` (skipped if it already has that size)."""
     if path.exists() and path.stat().st_size >= target_bytes:
@@ -27,7 +37,7 @@ def write_synthetic(path: Path, target_bytes: int, seed: int = 1) -> Path:
         out.write(header)
         written += len(header)
         while written < target_bytes:
-            n = BLOCK_ROWS
+            n = int(min(BLOCK_ROWS, max(1000, (target_bytes - written) / 88)))  # ~88 bytes a row
             days = (start + ((row + np.arange(n)) // 5000).astype("timedelta64[D]")).astype(str)
             columns = [days, REGIONS[rng.integers(0, len(REGIONS), n)], CHANNELS[rng.integers(0, len(CHANNELS), n)]]
             base = rng.normal(size=n)

@@ -12,7 +12,7 @@ A file above ``LARGE_FILE_BYTES`` is never materialised as a pandas table:
    format); if any flag is set, the load is redone in chunks through the reader's own converters
    (``shared.csv_values``), so the typed values are the reader's in every case, only slower.
 3. ``DuckDBEngine`` answers ``compute_profile``'s questions with SQL over that table.
-4. The analyst gets a deterministic reservoir sample of at most ``SAMPLE_ROWS`` rows (in file order)
+4. The analyst gets a deterministic uniform sample (fixed seed) of at most ``SAMPLE_ROWS`` rows (in file order)
    as a ``Table``, and a warning naming the sample size.
 
 Memory: DuckDB runs with ``memory_limit`` (``DUCKDB_MEMORY``) and spills to a database file in a
@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-HEAD_BYTES = 4 * 1024 * 1024  # what the reader sees to decide dialect, header and column types
+HEAD_BYTES = 1024 * 1024  # what the reader sees to decide dialect, header and column types
 SAMPLE_ROWS = 20_000  # rows the analyst gets from a large file
 SAMPLE_SEED = 7
 DUCKDB_MEMORY = "256MB"  # DuckDB's own cap; the process adds ~100 MB of Python, pandas and the sample
@@ -105,7 +105,7 @@ def profile_large_file(
             con.close()
     warning = (
         f"large file ({profile.rows:,} rows): the profile covers every row; the analyst worked from the "
-        f"profile and a representative sample of {len(sample):,} rows (uniform random, fixed seed, in file order)"
+        f"profile and a representative sample of {len(sample):,} rows (uniform random without replacement, fixed seed, in file order)"
     )
     table = replace(
         head,
@@ -245,7 +245,7 @@ def _load_with_sql(
             flags.append(bad)
     flag = " OR ".join(flags) if flags else "false"
     con.execute(f"CREATE TABLE data AS SELECT {', '.join(exprs)}, ({flag}) AS __needs_python FROM {source}")
-    if con.execute("SELECT bool_or(__needs_python) FROM data").fetchone()[0]:
+    if con.execute("SELECT bool_or(__needs_python) FROM data").fetchall()[0][0]:
         con.execute("DROP TABLE data")
         return False
     con.execute("ALTER TABLE data DROP COLUMN __needs_python")
@@ -280,15 +280,19 @@ def _load_in_chunks(con: duckdb.DuckDBPyConnection, path: tuple[Path, str], head
 
 
 def _sample(con: duckdb.DuckDBPyConnection, recipes: list[ColumnRecipe], rows: int):
-    """A uniform reservoir sample of the typed table in file order, as the reader's dtypes."""
+    """A uniform random sample of the typed table without replacement (fixed seed), in file order,
+    with the reader's dtypes. Rows are picked by position, so the sample does not depend on threads."""
+    import numpy as np
     import pandas as pd
 
-    con.execute("SET threads = 1")  # a REPEATABLE sample is deterministic only single-threaded
+    total = int(con.execute("SELECT count(*) FROM data").fetchall()[0][0])
+    picks = np.sort(np.random.default_rng(SAMPLE_SEED).choice(total, size=min(rows, total), replace=False))
+    con.register("picks", pd.DataFrame({"r": picks.astype("int64")}))
     frame = con.execute(
-        f"SELECT * EXCLUDE (__row) FROM (SELECT rowid AS __row, * FROM data "
-        f"USING SAMPLE reservoir({int(rows)} ROWS) REPEATABLE ({SAMPLE_SEED})) ORDER BY __row"
+        "SELECT * EXCLUDE (__row) FROM (SELECT rowid AS __row, * FROM data) "
+        "WHERE __row IN (SELECT r FROM picks) ORDER BY __row"
     ).df()
-    con.execute(f"SET threads = {DUCKDB_THREADS}")
+    con.unregister("picks")
     for recipe in recipes:
         column = frame[recipe.name]
         if recipe.converter == "to_text":

@@ -91,7 +91,7 @@ class DuckDBEngine:
         return cls(con, "profiled", timezones)
 
     def _one(self, sql: str, params: list | None = None) -> tuple:
-        return self._con.execute(sql, params or []).fetchone()
+        return self._con.execute(sql, params or []).fetchall()[0]
 
     def rows(self) -> int:
         if self._rows is None:
