@@ -349,6 +349,13 @@ def zygote(control_fd: int) -> None:
 
     for name in PRELOAD:
         importlib.import_module(name)
+    # draw and save one figure: fonts, the Agg renderer and the PNG writer are loaded before any fork
+    # (through pandas' plotting layer, which analyst code uses and which pandas imports lazily)
+    plt = sys.modules["matplotlib.pyplot"]
+    ax = sys.modules["pandas"].DataFrame({"x": [0, 1], "y": [0, 1]}).plot(x="x", y="y", title="warm-up")
+    fig = ax.get_figure()
+    fig.savefig(io.BytesIO(), format="png", dpi=100, bbox_inches="tight")
+    plt.close(fig)
     sock = socket.socket(fileno=control_fd)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # monitors are reaped by the kernel
     sock.sendall(json.dumps({"ready": True, "preloaded": list(PRELOAD)}).encode())
