@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 OUT ?= out
 
-.PHONY: setup demo test analyze clean
+.PHONY: setup demo up burst test analyze clean
 
 setup: $(STAMP)
 
@@ -15,8 +15,17 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	@touch $(STAMP)
 
+# The live local stack end to end: emulators + both functions; uploads samples/, copies reports to $(OUT)/.
 demo: $(STAMP)
-	$(PY) -m scripts.analyze samples --out $(OUT)
+	$(PY) -m scripts.demo --samples samples --out $(OUT)
+
+# Keep the live local stack running (Ctrl-C stops it); prints the environment to export.
+up: $(STAMP)
+	$(PY) -m scripts.local_stack
+
+# N simultaneous uploads → N reports and N result messages (uses a running `make up` stack if exported).
+burst: $(STAMP)
+	$(PY) -m scripts.burst --files $(or $(N),50)
 
 analyze: $(STAMP)
 	@test -n "$(FILE)" || (echo "usage: make analyze FILE=<file or folder> [OUT=dir]" && exit 2)

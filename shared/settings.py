@@ -46,6 +46,7 @@ class Settings:
     sandbox_memory_mb: int = _env("SANDBOX_MEMORY_MB", 1024, "Address-space limit of the local code sandbox.")
     data_suffixes: str = _env("DATA_SUFFIXES", ".csv,.tsv,.txt,.csv.gz,.tsv.gz", "Object suffixes analysed.")
     event_max_age_s: float = _env("EVENT_MAX_AGE_S", 21600.0, "Events older than this are dropped, not retried.")
+    run_lease_s: float = _env("RUN_LEASE_S", 600.0, "A run claim older than this is taken over (must exceed the function timeout).")
     alert_rules: str = _env("ALERT_RULES", "", "Alert rules file: local path or gs:// URI (empty: built-in).")
     alert_repeat_window_s: float = _env("ALERT_REPEAT_WINDOW_S", 86400.0, "Window in which an alert is a repeat.")
     log_level: str = _env("LOG_LEVEL", "INFO", "Python logging level.")

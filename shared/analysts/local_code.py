@@ -57,8 +57,11 @@ _FREQ_DAYS = {"h": 1 / 24, "D": 1, "W": 7, "M": 30.44, "Q": 91.3, "Y": 365.25}
 _INTENSIVE = re.compile(
     r"(^|_)(temp\w*|prices?|rates?|ratio|pct|percent\w*|share|avg|average|mean|median|min|max|score|rating|age|"
     r"length\w*|depth|width|height|weight|mass|lat|latitude|lon|lng|longitude|speed|response\w*|latency|p\d\d|"
-    r"index|grade|level|prob\w*|humidity|pressure|wind|mm|cm|kg|g|km|margin|bmi|duration|time)(_|$)"
+    r"index|grade|level|prob\w*|humidity|pressure|wind|mm|cm|kg|g|km|margin|bmi|duration|time|discount)(_|$)"
 )
+# Amounts a reader asks about first: they lead the per-group and per-period analyses and the growth insight.
+_AMOUNT = re.compile(r"(^|_)(revenue|sales|amount|total|profit|income|turnover|gmv|spend|cost|value|gross|net)(_|$)")
+MAX_KEY_METRICS = 3  # metrics in per-group and per-period analyses
 # Whole-number columns named for a calendar unit are labels of time, not quantities.
 _CALENDAR = re.compile(r"(^|_)(year|yr|month|week|day|quarter|hour|fiscal_year)$")
 
@@ -72,6 +75,22 @@ def _words(name: str) -> str:
 def is_additive(name: str) -> bool:
     """True when totals of the column mean something (revenue, quantity); False for measurements."""
     return not _INTENSIVE.search(_words(name))
+
+
+def is_amount(name: str) -> bool:
+    """True for the money-like columns (revenue, sales, amount...) that matter most to a reader."""
+    return bool(_AMOUNT.search(_words(name)))
+
+
+def key_metrics(numeric: list[str], additive: list[str]) -> list[str]:
+    """Up to MAX_KEY_METRICS columns for group-bys and periods: amounts first, then other summed
+    columns, then measurements; returned in file order so tables read like the file."""
+    def rank(item: tuple[int, str]) -> tuple[int, int]:
+        index, name = item
+        return (0 if is_amount(name) else 1 if name in additive else 2, index)
+
+    chosen = {name for _, name in sorted(enumerate(numeric), key=rank)[:MAX_KEY_METRICS]}
+    return [name for name in numeric if name in chosen]
 
 
 def _is_calendar_number(name: str, frame: pd.DataFrame | None) -> bool:
@@ -90,6 +109,7 @@ class Plan:
 
     numeric: list[str]
     additive: list[str]  # numeric columns that are summed by group/period; the others are averaged
+    key: list[str]  # the metrics of per-group and per-period analyses (see key_metrics)
     categories: list[str]  # low-cardinality categoricals/booleans, for group-bys
     datetimes: list[str]  # parsed with parse_dates
     strings: list[str]  # read as text, never guessed numeric
@@ -140,6 +160,7 @@ def make_plan(profile: Profile, frame: pd.DataFrame | None) -> Plan:
     plan = Plan(
         numeric=numeric,
         additive=[n for n in numeric if is_additive(n)],
+        key=key_metrics(numeric, [n for n in numeric if is_additive(n)]),
         categories=categories,
         datetimes=datetimes,
         strings=strings,
@@ -268,6 +289,7 @@ import pandas as pd
 from matplotlib.ticker import FuncFormatter
 
 NUMERIC = {plan.numeric!r}
+KEY = {plan.key!r}
 # Summed by group and period; the other numeric columns are measurements and are averaged.
 HOW = {{column: "sum" if column in {plan.additive!r} else "mean" for column in NUMERIC}}
 CATEGORIES = {plan.categories!r}
@@ -475,11 +497,11 @@ if CATEGORIES:
     category = CATEGORIES[0]
     largest = df.groupby(category)[NUMERIC[0]].agg(HOW[NUMERIC[0]]).nlargest(6).index
     subset = df[df[category].isin(largest)]
-    by = subset.groupby([period[subset.index], category])[NUMERIC[:3]].agg({{m: HOW[m] for m in NUMERIC[:3]}}).unstack(category)
+    by = subset.groupby([period[subset.index], category])[KEY].agg({{m: HOW[m] for m in KEY}}).unstack(category)
     by = by.reindex(totals.index)  # same periods as the totals, even where no large category sold
     by_growth = (by.pct_change() * 100).replace([np.inf, -np.inf], np.nan)
     per_category = {{}}
-    for metric in NUMERIC[:3]:
+    for metric in KEY:
         table = by[metric].set_axis(period_names)
         print()
         print(f"{{metric}} per {unit} and {{category}}:")
@@ -672,7 +694,7 @@ for metric in NUMERIC[:{MAX_TREND_METRICS}]:
 
 def _bar_cell(plan: Plan) -> Cell:
     code = """
-metrics = [m for m in NUMERIC[:3] if df[m].notna().any()]
+metrics = [m for m in KEY if df[m].notna().any()]
 for category in CATEGORIES[:2]:
     if not metrics:
         break
@@ -706,7 +728,7 @@ for category in CATEGORIES[:2]:
 
 def _ranking_bar_cell() -> Cell:
     code = """
-metrics = [m for m in NUMERIC[:3] if df[m].notna().any()]
+metrics = [m for m in KEY if df[m].notna().any()]
 if metrics:
     fig, axes = plt.subplots(1, len(metrics), figsize=(4.8 * len(metrics), 0.4 * len(df) + 2.4), squeeze=False)
     for ax, metric in zip(axes.flat, metrics):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from shared.analysts.local_code import is_amount
 from shared.analysts.local_code import nice_number as num
 
 MAX_INSIGHTS = 6
@@ -171,7 +172,8 @@ def _time(time: dict | None, by_category: dict | None) -> tuple[list[str], list[
                 )
         if pieces:
             other.append(f"Mean per {unit} by {category}: " + "; ".join(pieces) + ".")
-        metric = names[-1] if len(names) > 1 else names[0]
+        # Growth of the money-like column if there is one (revenue), else of the last key metric.
+        metric = next((n for n in names if is_amount(n)), names[-1])
         growth = metrics[metric]["growth"]
         partial = bool(by_category.get("partial_last"))
         parts = [

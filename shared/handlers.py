@@ -1,0 +1,233 @@
+"""Per-event orchestration behind the two Cloud Function entry points.
+
+``analyze_event``: parse → skip non-data objects → event-age guard → dedupe (run ledger) → read the
+object (its exact generation) and its questions → run_analysis → publish_result → mark published.
+``report_event``: parse the result message → write_report (idempotent).
+
+Both return an ``Outcome`` and never raise for a known situation: the entry point maps
+``outcome.retry`` to an exception (HTTP 500, so Eventarc / Pub/Sub redeliver) and everything else to
+a normal return (HTTP 200, acknowledged). Each call logs exactly one run-finished line.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from shared.errors import PermanentError, PipelineError, TransientError
+from shared.events import (
+    PROMPT_METADATA_KEY,
+    MalformedEventError,
+    parse_pubsub_event,
+    parse_storage_event,
+    result_message,
+    skip_reason,
+)
+from shared.logs import log_run_finished
+from shared.naming import dataset_slug, run_id
+from shared.pipeline import Services, publish_result, run_analysis, write_report
+from shared.runs import RunLedger
+from shared.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+# Questions are a paragraph or two; a larger sidecar is a mistake, not a prompt.
+MAX_QUESTIONS_BYTES = 20_000
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one event ended (the fields of the run-finished line)."""
+
+    outcome: str  # succeeded | failed | duplicate | skipped | retry
+    error_code: str | None = None
+    run_id: str = ""
+    dataset: str = ""
+    detail: str = ""
+
+    @property
+    def retry(self) -> bool:
+        return self.outcome == "retry"
+
+
+class RetryRequested(Exception):
+    """Raised by an entry point so the platform answers HTTP 500 and redelivers the event."""
+
+
+@functools.cache
+def cloud_services() -> Services:
+    """Settings, GCS store and Pub/Sub publisher, created once per function instance."""
+    from shared.pubsub import PubSubPublisher
+    from shared.storage import GcsStore
+
+    settings = Settings.from_env()
+    return Services(
+        settings=settings, store=GcsStore(settings.project), publisher=PubSubPublisher(settings.project)
+    )
+
+
+def ledger_for(services: Services) -> RunLedger:
+    settings = services.settings
+    return RunLedger(
+        services.store,
+        settings.reports_bucket,
+        settings.reports_prefix,  # type: ignore[arg-type]
+        lease_s=settings.run_lease_s,
+    )
+
+
+def analyze_event(cloud_event: Any, services: Services) -> Outcome:
+    """Handle one ``storage.object.v1.finalized`` event (see the module docstring)."""
+    started = time.perf_counter()
+    outcome, message = _analyze(cloud_event, services)
+    analyst = (message.analyst or {}) if message else {}
+    usage = analyst.get("usage") or {}
+    log_run_finished(
+        logger,
+        function="analyze",
+        outcome=outcome.outcome,
+        error_code=outcome.error_code,
+        latency_s=time.perf_counter() - started,
+        run_id=outcome.run_id,
+        dataset=outcome.dataset,
+        analyst=analyst.get("kind"),
+        tokens=int(usage.get("total_tokens") or 0),
+        rows=(message.dataset.get("rows") if message else None),
+        labels={"detail": outcome.detail[:200]} if outcome.detail else None,
+    )
+    return outcome
+
+
+def _analyze(cloud_event: Any, services: Services) -> tuple[Outcome, Any]:
+    settings = services.settings
+    try:
+        context, obj = parse_storage_event(cloud_event)
+    except MalformedEventError as err:
+        return Outcome("failed", err.code, detail=str(err)), None
+    source = obj.source
+    rid, slug = run_id(source), dataset_slug(source.name)
+    reason = skip_reason(obj, settings.suffixes, settings.reports_bucket)
+    if reason:
+        logger.info(
+            "object skipped", extra={"object": source.uri, "generation": source.generation, "reason": reason}
+        )
+        return Outcome("skipped", None, rid, slug, reason), None
+    age = context.age_s()
+    if age is not None and age > settings.event_max_age_s:
+        # Redelivered for longer than anyone waits: stop the retries (the run-finished line is ERROR).
+        return Outcome("failed", "event_too_old", rid, slug, f"event is {age:.0f} s old"), None
+
+    ledger = ledger_for(services)
+    try:
+        if ledger.is_published(rid):
+            return Outcome("duplicate", None, rid, slug), None
+        claim = ledger.claim(rid, source.key)
+    except PipelineError as err:
+        return Outcome("retry", err.code, rid, slug, str(err)), None
+    if claim is None:
+        return Outcome("retry", "run_in_progress", rid, slug, "another delivery holds the run"), None
+    try:
+        if claim.took_over and ledger.is_published(rid):
+            return Outcome("duplicate", None, rid, slug), None
+        questions = _questions(obj, services)
+        message = run_analysis(
+            source, functools.partial(_read_generation, services.store, source), services, questions=questions
+        )
+        publish_result(message, services)
+        ledger.complete(claim, message.run_id)
+    except TransientError as err:
+        ledger.release(claim, source.key)
+        return Outcome("retry", err.code, rid, slug, str(err)), None
+    except Exception as err:
+        logger.exception("unexpected error", extra={"run_id": rid})
+        ledger.release(claim, source.key)
+        return Outcome("retry", "internal_error", rid, slug, type(err).__name__), None
+    error = message.error.code if message.error else None
+    return Outcome(message.status, error, rid, slug), message
+
+
+def _read_generation(store: Any, source: Any) -> bytes:
+    """The object's bytes at the event's generation (an overwrite must not change this run's data)."""
+    if hasattr(store, "read_versioned"):
+        found = store.read_versioned(
+            source.bucket, source.name, generation=source.generation, missing_ok=False
+        )
+        return found[0]
+    return store.read(source.bucket, source.name)
+
+
+def _questions(obj: Any, services: Services) -> str | None:
+    """Per-file questions: object metadata ``analysis-prompt``, else a ``<name>.prompt.md`` sidecar."""
+    if obj.metadata.get(PROMPT_METADATA_KEY):
+        return obj.metadata[PROMPT_METADATA_KEY][:MAX_QUESTIONS_BYTES]
+    store = services.store
+    try:
+        if hasattr(store, "read_versioned"):
+            found = store.read_versioned(obj.bucket, obj.prompt_sidecar_name)
+            raw = found[0] if found else None
+        else:
+            raw = store.read(obj.bucket, obj.prompt_sidecar_name)
+    except PermanentError:
+        return None
+    if not raw:
+        return None
+    return raw[:MAX_QUESTIONS_BYTES].decode("utf-8", errors="replace").strip() or None
+
+
+def report_event(cloud_event: Any, services: Services) -> Outcome:
+    """Handle one ``pubsub.topic.v1.messagePublished`` event carrying a result message.
+
+    An unreadable message is acknowledged (retrying the same bytes cannot help). Any failure to
+    write is retried, and after the subscription's maximum attempts Pub/Sub moves the message to the
+    dead-letter topic, where it stays for inspection and replay.
+    """
+    started = time.perf_counter()
+    message = None
+    try:
+        _, pubsub_message = parse_pubsub_event(cloud_event)
+        message = result_message(pubsub_message)
+        paths = write_report(message, services)
+        outcome = Outcome(
+            "succeeded" if paths.written else "duplicate",
+            None,
+            message.run_id,
+            message.dataset.get("name", ""),
+            paths.report,
+        )
+    except MalformedEventError as err:
+        outcome = Outcome("failed", err.code, detail=str(err))
+    except Exception as err:
+        logger.exception("report not written", extra={"run_id": message.run_id if message else ""})
+        code = err.code if isinstance(err, PipelineError) else "internal_error"
+        outcome = Outcome(
+            "retry",
+            code,
+            message.run_id if message else "",
+            message.dataset.get("name", "") if message else "",
+            str(err)[:200],
+        )
+    analyst = (message.analyst or {}) if message else {}
+    log_run_finished(
+        logger,
+        function="report",
+        outcome=outcome.outcome,
+        error_code=outcome.error_code,
+        latency_s=time.perf_counter() - started,
+        run_id=outcome.run_id,
+        dataset=outcome.dataset,
+        analyst=analyst.get("kind"),
+        tokens=int((analyst.get("usage") or {}).get("total_tokens") or 0),
+        rows=message.dataset.get("rows") if message else None,
+    )
+    return outcome
+
+
+def instance_setup() -> None:
+    """Logging for a function instance (JSON lines on stdout, which Cloud Logging parses)."""
+    from shared.logs import setup_logging
+
+    setup_logging(os.environ.get("LOG_LEVEL", "INFO"))
