@@ -16,9 +16,10 @@ A file above ``LARGE_FILE_BYTES`` is never materialised as a pandas table:
    as a ``Table``, and a warning naming the sample size.
 
 Memory: DuckDB runs with ``memory_limit`` (``DUCKDB_MEMORY``) and spills to a database file in a
-private temp directory. On Cloud Functions /tmp is memory too: the typed, compressed table takes
-roughly a third of the CSV's size there (measured: see ``make bench``), so the function's memory tier
-must cover ``DUCKDB_MEMORY`` + that + the sample, not the CSV's size several times over as pandas needs.
+private temp directory. On Cloud Functions /tmp is memory too: the typed, compressed table takes about
+a quarter of the CSV's size there (26 MB for ``make bench``'s 112 MB file), and the object itself is a
+file there as well, so the memory tier must cover the object + a quarter of it + ``DUCKDB_MEMORY`` +
+~200 MB of Python and the sample, not the CSV's size several times over as pandas needs.
 """
 
 from __future__ import annotations

@@ -6,8 +6,9 @@ columnar storage spills to the database's temp directory, not by the file's size
 reads only the columns it needs.
 
 The numbers match ``PandasEngine``: quantiles are exact (``quantile_cont`` interpolates linearly, as
-numpy), std is the sample std, Pearson r is computed from the centred sums as in the pandas engine.
-Float sums may differ in the last bits (different summation order); the comparison tests allow for that.
+numpy), std is the sample std from centred squares (a second pass, as numpy), Pearson r is DuckDB's
+``corr`` over pairwise-complete rows (a stable co-moment update, all pairs in one scan). Float sums may
+differ in the last bits (different summation order); the comparison tests allow 1e-9 relative.
 """
 
 from __future__ import annotations
