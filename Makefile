@@ -43,7 +43,8 @@ ask: $(STAMP)
 	@test -n "$(PROMPT)" || (echo 'usage: make ask PROMPT="..." [EXPECT=text|image] [OUT=dir]' && exit 2)
 	$(PY) -m scripts.ask "$(PROMPT)" --expect $(or $(EXPECT),text) --out $(OUT)
 
-# Benchmarks: prints figures (median of several runs), never pass/fail.
+# Benchmarks: prints figures (median of several runs), never pass/fail. Several minutes (a 1 GB file is
+# generated in a temp dir); `make bench ARGS=--quick` for 10 and 100 MB only, ARGS="--only sandbox" for one part.
 .PHONY: bench
 bench: $(STAMP)
-	$(PY) -m scripts.bench
+	$(PY) -m scripts.bench $(ARGS)

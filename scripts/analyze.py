@@ -58,7 +58,7 @@ def analyze_file(path: Path, root: Path, services: Services, out: Path, say) -> 
     prefix = artifacts_prefix(settings, dataset_slug(source.name), run_id(source))
     if services.store.exists(settings.reports_bucket, prefix + "report.md"):
         return "unchanged", None, str(out / prefix / "report.md")
-    message = run_analysis(source, path.read_bytes, services, questions=questions_for(path), progress=say)
+    message = run_analysis(source, path, services, questions=questions_for(path), progress=say)
     publish_result(message, services)
     say("writing the report")
     paths = write_report(message, services)

@@ -328,5 +328,82 @@ def main() -> None:
         send(run_cell(request["code"], namespace, cfg))
 
 
+PRELOAD = ("numpy", "pandas", "matplotlib", "matplotlib.pyplot")
+
+
+def zygote(control_fd: int) -> None:
+    """The warm sandbox's fork server: import the heavy libraries once, then fork one session per request.
+
+    Never runs cell code itself. Per request (a JSON line with the working directory and environment,
+    plus the session's stdin and stdout as passed file descriptors) it forks a *monitor* in a new
+    session (process group), answers with the monitor's pid, and goes back to waiting. The monitor
+    enters the working directory and the clean environment and forks the *runner*, which goes through
+    exactly the cold runner's ``main``: namespaces, uid, limits and audit hook are applied in that fresh
+    child before any cell runs. When the runner dies the monitor writes its exit status to the session's
+    stdout (the parent cannot wait for a grandchild), then exits.
+    """
+    import socket
+
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    import importlib
+
+    for name in PRELOAD:
+        importlib.import_module(name)
+    # draw and save one figure: fonts, the Agg renderer and the PNG writer are loaded before any fork
+    # (through pandas' plotting layer, which analyst code uses and which pandas imports lazily)
+    plt = sys.modules["matplotlib.pyplot"]
+    ax = sys.modules["pandas"].DataFrame({"x": [0, 1], "y": [0, 1]}).plot(x="x", y="y", title="warm-up")
+    fig = ax.get_figure()
+    fig.savefig(io.BytesIO(), format="png", dpi=100, bbox_inches="tight")
+    plt.close(fig)
+    sock = socket.socket(fileno=control_fd)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # monitors are reaped by the kernel
+    sock.sendall(json.dumps({"ready": True, "preloaded": list(PRELOAD)}).encode())
+    while True:
+        try:
+            message, fds, _, _ = socket.recv_fds(sock, 1 << 20, 2)
+        except OSError:
+            return
+        if not message:
+            return  # the parent is gone
+        request = json.loads(message)
+        pid = os.fork()
+        if pid == 0:
+            try:
+                sock.close()
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                os.setsid()
+                monitor(request, fds)
+            finally:
+                os._exit(0)
+        for fd in fds:
+            os.close(fd)
+        sock.sendall(json.dumps({"pid": pid}).encode())
+
+
+def monitor(request: dict, fds: list[int]) -> None:
+    in_fd, out_fd = fds
+    os.chdir(request["workdir"])
+    os.environ.clear()
+    os.environ.update(request["env"])
+    pid = os.fork()
+    if pid == 0:
+        os.dup2(in_fd, 0)
+        os.dup2(out_fd, 1)
+        os.close(in_fd)
+        os.close(out_fd)
+        try:
+            main()
+        finally:
+            os._exit(0)
+    os.close(in_fd)
+    _, status = os.waitpid(pid, 0)
+    # on a line of its own: a runner killed mid-answer leaves a partial line, which stays garbled
+    os.write(out_fd, b"\n" + json.dumps({"exit": os.waitstatus_to_exitcode(status)}).encode() + b"\n")
+
+
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) == 3 and sys.argv[1] == "--zygote":
+        zygote(int(sys.argv[2]))
+    else:
+        main()

@@ -168,7 +168,7 @@ def _give_up(
             return Outcome("duplicate", None, rid, slug), None
         message = failed_message(
             source,
-            services.settings,
+            services,
             ErrorInfo(
                 code="retries_exhausted",
                 message=(

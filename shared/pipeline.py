@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from dataclasses import dataclass, field, replace
 
 from shared.alert_rules import RuleSet, load_rules
@@ -69,22 +72,23 @@ def artifacts_prefix(settings: Settings, slug: str, rid: str) -> str:
     return f"{settings.reports_prefix}{slug}/{rid}/"
 
 
-def failed_message(source: Source, settings: Settings, error: ErrorInfo) -> ResultMessage:
-    """A failed result message for a file that was never analysed (its report is a failure report)."""
+def failed_message(source: Source, services: Services, error: ErrorInfo | None) -> ResultMessage:
+    """A failed result message for ``source``: where every run starts, and all a file that was never
+    analysed gets (its report is a failure report)."""
     rid, slug = run_id(source), dataset_slug(source.name)
     return ResultMessage(
         run_id=rid,
         source=source,
         status="failed",
         dataset={"name": slug},
-        artifacts_prefix=f"gs://{settings.reports_bucket}/{artifacts_prefix(settings, slug, rid)}",
+        artifacts_prefix=_uri(services, artifacts_prefix(services.settings, slug, rid)),
         error=error,
     )
 
 
 def run_analysis(
     source: Source,
-    data: bytes | Callable[[], bytes],
+    data: bytes | Path | Callable[[], bytes | Path],
     services: Services,
     *,
     questions: str | None = None,
@@ -93,7 +97,8 @@ def run_analysis(
     """Analyse one object. Permanent problems become a failed message; TransientError propagates.
 
     ``data`` may be a loader, called only after the object's declared size passed the limit, so an
-    oversized object is never downloaded.
+    oversized object is never downloaded. A local ``Path`` (a downloaded object) is never read into
+    memory when the file is over ``LARGE_FILE_BYTES``: DuckDB profiles it from disk (shared.large_file).
     """
     from shared.csv_reader import Limits, read_csv
     from shared.profile import compute_profile
@@ -103,29 +108,34 @@ def run_analysis(
     started = time.perf_counter()
     rid, slug = run_id(source), dataset_slug(source.name)
     prefix = artifacts_prefix(settings, slug, rid)
-    message = ResultMessage(
-        run_id=rid,
-        source=source,
-        status="failed",
-        dataset={"name": slug},
-        artifacts_prefix=_uri(services, prefix),
-    )
+    message = failed_message(source, services, None)
     timings = message.timings
     table = profile = None
     try:
         _check_size(source, settings)
         if callable(data):
             data = data()
-        message.source = source = replace(source, sha256=hashlib.sha256(data).hexdigest())
+        digest = _file_sha256(data) if isinstance(data, Path) else hashlib.sha256(data).hexdigest()
+        message.source = source = replace(source, sha256=digest)
         say(f"reading {size(source.size, exact=False)}")
-        t = time.perf_counter()
-        table = read_csv(data, source.name, Limits.from_settings(settings))
-        timings["read_s"] = time.perf_counter() - t
+        large = source.size > settings.large_file_bytes
+        if large:
+            # never materialised: DuckDB profiles every row from the file, the analyst gets a sample
+            from shared.large_file import profile_large_file
 
-        say(f"profiling {len(table.frame):,} rows × {table.frame.shape[1]} columns")
-        t = time.perf_counter()
-        profile = compute_profile(table)
-        timings["profile_s"] = time.perf_counter() - t
+            with _as_file(data, source.name) as path:
+                result = profile_large_file(path, source.name, Limits.from_settings(settings))
+            table, profile = result.table, result.profile
+            timings["read_s"], timings["profile_s"] = result.load_s, result.profile_s
+        else:
+            t = time.perf_counter()
+            table = read_csv(data, source.name, Limits.from_settings(settings))
+            timings["read_s"] = time.perf_counter() - t
+
+            say(f"profiling {len(table.frame):,} rows × {table.frame.shape[1]} columns")
+            t = time.perf_counter()
+            profile = compute_profile(table)
+            timings["profile_s"] = time.perf_counter() - t
         message.dataset = {
             "name": slug,
             "rows": profile.rows,
@@ -152,6 +162,7 @@ def run_analysis(
                 profile=profile,
                 data_csv=table.to_clean_csv(),
                 questions=questions,
+                sampled=large,
             )
         )
         timings["analysis_s"] = time.perf_counter() - t
@@ -190,6 +201,26 @@ def _uri(services: Services, name: str) -> str:
     """Where an object of the reports bucket lives, as the store names it (gs://, or file:// locally)."""
     uri = services.store.uri(services.settings.reports_bucket, name)
     return uri + "/" if name.endswith("/") and not uri.endswith("/") else uri
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while block := stream.read(1024 * 1024):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@contextmanager
+def _as_file(data: bytes | Path, name: str) -> Iterator[Path]:
+    """``data`` as a local file DuckDB can read (bytes already in memory are written to a temp file)."""
+    if isinstance(data, Path):
+        yield data
+        return
+    with tempfile.TemporaryDirectory(prefix="csv-insights-") as work:
+        path = Path(work) / ("data" + ("".join(Path(name).suffixes[-2:]) or ".csv"))
+        path.write_bytes(data)
+        yield path
 
 
 def _check_size(source: Source, settings: Settings) -> None:

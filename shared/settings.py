@@ -36,6 +36,9 @@ class Settings:
     analysis_deadline_s: float = _env("ANALYSIS_DEADLINE_S", 420.0, "Budget of the whole analysis of one file.")
     prompt_budget_bytes: int = _env("PROMPT_BUDGET_BYTES", 200_000, "Files above this go to Gemini as profile + sample.")
     max_file_bytes: int = _env("MAX_FILE_BYTES", 512 * MiB, "Largest object accepted, in bytes.")
+    large_file_bytes: int = _env(
+        "LARGE_FILE_BYTES", 64 * MiB, "Files above this are profiled by DuckDB in bounded memory; the analyst gets a sample."
+    )
     max_decompressed_bytes: int = _env("MAX_DECOMPRESSED_BYTES", 2048 * MiB, "Largest decompressed size of a .gz file.")
     max_columns: int = _env("MAX_COLUMNS", 500, "Most columns a file may have.")
     max_cell_chars: int = _env("MAX_CELL_CHARS", 100_000, "Longest cell accepted, in characters.")
@@ -71,7 +74,7 @@ class Settings:
             raise ConfigurationError(f"ANALYST must be auto, local or gemini, not {self.analyst!r}")
         if self.input_bucket == self.reports_bucket:
             raise ConfigurationError("INPUT_BUCKET and REPORTS_BUCKET must differ (a report would trigger a new run)")
-        for name in ("max_file_bytes", "max_decompressed_bytes", "max_columns", "max_cell_chars"):
+        for name in ("max_file_bytes", "large_file_bytes", "max_decompressed_bytes", "max_columns", "max_cell_chars"):
             if getattr(self, name) <= 0:
                 raise ConfigurationError(f"{name.upper()} must be positive")
 

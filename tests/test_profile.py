@@ -31,6 +31,17 @@ MPL_STOCKS = Path(matplotlib.get_data_path()) / "sample_data" / "Stocks.csv"
 STAT_FIELDS = ("mean", "std", "min", "q1", "median", "q3", "max", "outliers")
 
 
+@pytest.fixture(autouse=True, params=["pandas", "duckdb"])
+def engine(request, monkeypatch):
+    """Every test runs against both engines: the streaming engine must give the same profile."""
+    if request.param == "duckdb":
+        from shared import profile_engine
+        from shared.profile_duckdb import DuckDBEngine
+
+        monkeypatch.setattr(profile_engine, "engine_for", lambda table: DuckDBEngine.from_frame(table.frame))
+    return request.param
+
+
 def strings(values) -> pd.arrays.StringArray:
     return pd.array(values, dtype="string")
 

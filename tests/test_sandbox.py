@@ -17,6 +17,15 @@ from shared.sandbox import PNG_SIGNATURE, RUNNER, SandboxLimits, clean_environme
 FAST = SandboxLimits(cell_timeout_s=10, total_timeout_s=30, memory_mb=1024)
 
 
+@pytest.fixture(autouse=True, params=["warm", "cold"])
+def mode(request, monkeypatch):
+    """Every test runs in both modes: forked from the pre-imported server, and a fresh interpreter."""
+    from shared import sandbox
+
+    monkeypatch.setattr(sandbox, "WARM_DEFAULT", request.param == "warm")
+    return request.param
+
+
 def test_cells_share_state_print_and_fail_without_stopping_the_rest():
     results = run_cells(
         [
@@ -212,3 +221,24 @@ def test_an_unprivileged_user_gets_the_network_namespace_through_a_user_namespac
     if "user namespace" not in out:
         pytest.skip(f"user namespaces are not available to unprivileged users here: {out!r}")
     assert out.startswith("65534 ") and out.strip().endswith("| 101")
+
+
+def test_a_run_never_sees_what_an_earlier_run_changed_in_a_preloaded_module():
+    first = run_cells(["import pandas\npandas.left_behind = 1\nprint(pandas.left_behind)"], {}, FAST)
+    second = run_cells(["import pandas\nprint(hasattr(pandas, 'left_behind'))"], {}, FAST)
+    assert (first[0].output, second[0].output) == ("1\n", "False\n")
+
+
+def test_a_runner_killed_by_a_signal_is_reported_with_its_cause():
+    code = "import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)"
+    results = run_cells([code, "print('after')"], {}, FAST)
+    assert results[0].error == "crashed (segmentation fault)"
+    assert results[1].error.startswith("not run: the sandbox stopped at cell 1")
+
+
+def test_warm_cells_skip_the_library_imports(mode):
+    if mode == "cold":
+        pytest.skip("a property of the warm mode")
+    run_cells(["pass"], {}, FAST)  # the fork server is up
+    (result,) = run_cells(["import sys\nprint('pandas' in sys.modules, 'matplotlib.pyplot' in sys.modules)"], {}, FAST)
+    assert result.output == "True True\n"

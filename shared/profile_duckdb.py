@@ -1,0 +1,265 @@
+"""The streaming profile engine: DuckDB answers ``compute_profile``'s questions with SQL.
+
+The table lives in a DuckDB database (``shared.large_file`` loads a CSV into it, column by column
+typed as ``shared.csv_reader`` would), so memory is bounded by DuckDB's ``memory_limit`` and the
+columnar storage spills to the database's temp directory, not by the file's size. Every question
+reads only the columns it needs.
+
+The numbers match ``PandasEngine``: quantiles are exact (``quantile_cont`` interpolates linearly, as
+numpy), std is the sample std from centred squares (a second pass, as numpy), Pearson r is DuckDB's
+``corr`` over pairwise-complete rows (a stable co-moment update, all pairs in one scan). Float sums may
+differ in the last bits (different summation order); the comparison tests allow 1e-9 relative.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from shared.profile_engine import Counts, Lengths, NumericSummary, TimeRange
+
+if TYPE_CHECKING:
+    import duckdb
+    import pandas as pd
+
+
+def quote(name: str) -> str:
+    """A column name as a DuckDB identifier (names are untrusted text from the file)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+@dataclass(frozen=True)
+class _Column:
+    name: str
+    sql_type: str
+
+
+_NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
+            "UBIGINT", "FLOAT", "DOUBLE", "REAL")  # fmt: skip
+
+
+_BATCHED_COLUMNS = 40  # up to this many numeric columns, every pair's r comes from two scans
+
+
+class DuckDBEngine:
+    """Answers from one table of a DuckDB connection (the connection is the caller's to close)."""
+
+    def __init__(
+        self, con: duckdb.DuckDBPyConnection, table: str, timezones: dict[str, str] | None = None
+    ) -> None:
+        self._con = con
+        self._timezones = timezones or {}  # column -> zone of tz-aware columns (stored as UTC)
+        self._table = quote(table)
+        described = con.execute(f"DESCRIBE {self._table}").fetchall()
+        self._columns = [_Column(row[0], row[1].upper()) for row in described]
+        if len({c.name for c in self._columns}) != len(self._columns):
+            raise ValueError("column names must be unique")
+        self._types = {c.name: c.sql_type for c in self._columns}
+        self._rows: int | None = None
+        self._counts: dict[str, Counts] = {}
+        self._pearson: dict[tuple[str, str], float] | None = None
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame) -> DuckDBEngine:
+        """An engine over an in-memory copy of ``frame`` (for comparing engines on small tables)."""
+        import duckdb
+
+        import pandas as pd
+
+        # datetimes travel as int64 nanoseconds (UTC when tz-aware) so no precision or zone is lost
+        frame = frame.copy()
+        timezones, stamps = {}, []
+        for name in frame.columns:
+            dtype = frame[name].dtype
+            if pd.api.types.is_datetime64_any_dtype(dtype):
+                series = frame[name]
+                if getattr(dtype, "tz", None) is not None:
+                    timezones[name] = str(dtype.tz)
+                    series = series.dt.tz_convert("UTC").dt.tz_localize(None)
+                ns = series.astype("datetime64[ns]").astype("int64")
+                frame[name] = pd.array(ns.where(series.notna()), dtype="Int64")
+                stamps.append(name)
+        con = duckdb.connect()
+        con.register("frame_view", frame)
+        select = ", ".join(
+            f"make_timestamp_ns({quote(n)}) AS {quote(n)}" if n in stamps else quote(n) for n in frame.columns
+        )
+        con.execute(f"CREATE TABLE profiled AS SELECT {select or '*'} FROM frame_view")
+        con.unregister("frame_view")
+        return cls(con, "profiled", timezones)
+
+    def _one(self, sql: str, params: list | None = None) -> tuple:
+        return self._con.execute(sql, params or []).fetchall()[0]
+
+    def rows(self) -> int:
+        if self._rows is None:
+            self._rows = int(self._one(f"SELECT count(*) FROM {self._table}")[0])
+        return self._rows
+
+    def duplicate_rows(self) -> int:
+        if not self._columns:
+            return 0
+        # Rows whose 64-bit hash is unique are certainly distinct; only rows sharing a hash are compared
+        # in full (exact, and far cheaper than DISTINCT over every column of every row).
+        columns = ", ".join(quote(c.name) for c in self._columns)
+        hashed = f"(SELECT hash({columns}) AS h FROM {self._table})"
+        unique_hashes, shared = self._one(
+            f"SELECT count(*) FILTER (WHERE n = 1), count(*) FILTER (WHERE n > 1) "
+            f"FROM (SELECT h, count(*) AS n FROM {hashed} GROUP BY h)"
+        )
+        distinct = int(unique_hashes)
+        if shared:
+            distinct += int(
+                self._one(
+                    f"SELECT count(*) FROM (SELECT DISTINCT * FROM {self._table} WHERE hash({columns}) IN "
+                    f"(SELECT h FROM {hashed} GROUP BY h HAVING count(*) > 1))"
+                )[0]
+            )
+        return self.rows() - distinct
+
+    def columns(self) -> list[str]:
+        return [c.name for c in self._columns]
+
+    def storage(self, column: str) -> str:
+        sql_type = self._types[column]
+        if sql_type == "BOOLEAN":
+            return "boolean"
+        if sql_type.startswith(("TIMESTAMP", "DATE")):
+            return "datetime"
+        if sql_type in _NUMERIC or sql_type.startswith("DECIMAL"):
+            return "numeric"
+        return "string"
+
+    def _value(self, column: str) -> str:
+        """The column as SQL. NaN never reaches a table: DuckDB reads a frame's NaN as NULL, and the
+        CSV loader flags "nan" text for the reader's converters (which make it missing)."""
+        return quote(column)
+
+    def counts(self, column: str) -> Counts:
+        if column not in self._counts:
+            v = self._value(column)
+            count, distinct = self._one(f"SELECT count({v}), count(DISTINCT {v}) FROM {self._table}")
+            self._counts[column] = Counts(count=int(count), missing=self.rows() - int(count), distinct=int(distinct))
+        return self._counts[column]
+
+    def integral(self, column: str) -> bool:
+        if self._types[column] in _NUMERIC[:9]:
+            return True
+        v = self._value(column)
+        found = self._one(f"SELECT bool_and({v} = floor({v})) FROM {self._table} WHERE isfinite({v})")[0]
+        return found is None or bool(found)
+
+    def numeric_summary(self, column: str) -> NumericSummary | None:
+        v = f"CAST({self._value(column)} AS DOUBLE)"
+        row = self._one(
+            f"SELECT count({v}), avg({v}), min({v}), max({v}), "
+            f"quantile_cont({v}, [0.25, 0.5, 0.75]) FROM {self._table}"
+        )
+        count, mean, low, high, quartiles = row
+        if not count:
+            return None
+        q1, median, q3 = quartiles
+        iqr = q3 - q1
+        # second pass: std from centred squares (as numpy does; one-pass formulas drift on constants)
+        # and the outliers against the quartiles of the first pass
+        bounds = [q1 - 1.5 * iqr, q3 + 1.5 * iqr] if math.isfinite(iqr) else [None, None]
+        squares, outliers = self._one(
+            f"SELECT sum(({v} - ?) * ({v} - ?)), count(*) FILTER (WHERE {v} < ? OR {v} > ?) FROM {self._table}",
+            [mean, mean, *bounds],
+        )
+        std = math.sqrt(squares / (count - 1)) if count > 1 and squares is not None else float("nan")
+        has_inf = not (math.isfinite(low) and math.isfinite(high))
+        return NumericSummary(
+            mean=float("nan") if has_inf else float(mean),  # numpy's mean over inf values is inf/NaN
+            std=float("nan") if has_inf else std,
+            min=float(low),
+            q1=float(q1),
+            median=float(median),
+            q3=float(q3),
+            max=float(high),
+            outliers=int(outliers or 0),
+        )
+
+    def top_values(self, column: str, limit: int) -> list[tuple[str, int]]:
+        v = self._value(column)
+        rows = self._con.execute(
+            f"WITH c AS (SELECT {v} AS value, count(*) AS n FROM {self._table} WHERE {v} IS NOT NULL GROUP BY 1), "
+            "t AS (SELECT n FROM c ORDER BY n DESC LIMIT 1 OFFSET ?) "
+            "SELECT value, n FROM c WHERE n >= coalesce((SELECT n FROM t), 0)",
+            [limit - 1],
+        ).fetchall()
+        # ties broken in Python so the order is by code point, whatever DuckDB's collation
+        ranked = sorted(((_as_text(value), int(n)) for value, n in rows), key=lambda pair: (-pair[1], pair[0]))
+        return ranked[:limit]
+
+    def lengths(self, column: str) -> Lengths | None:
+        q = quote(column)
+        low, high, mean = self._one(
+            f"SELECT min(length(CAST({q} AS VARCHAR))), max(length(CAST({q} AS VARCHAR))), "
+            f"avg(length(CAST({q} AS VARCHAR))) FROM {self._table} WHERE {q} IS NOT NULL"
+        )
+        if low is None:
+            return None
+        return Lengths(min=int(low), max=int(high), mean=float(mean))
+
+    def all_match(self, column: str, pattern: str) -> bool:
+        q = quote(column)
+        found = self._one(
+            f"SELECT bool_and(regexp_full_match(CAST({q} AS VARCHAR), ?)) FROM {self._table} WHERE {q} IS NOT NULL",
+            [pattern],
+        )[0]
+        return found is None or bool(found)
+
+    def time_range(self, column: str) -> TimeRange | None:
+        import pandas as pd
+
+        q = quote(column)
+        # distinct instants only: bounded by the column's distinct count, not the row count
+        fetched = self._con.execute(
+            f"SELECT DISTINCT epoch_ns({q}) AS t FROM {self._table} WHERE {q} IS NOT NULL ORDER BY t"
+        ).fetchnumpy()["t"]
+        instants = np.asarray(fetched, dtype="int64")
+        if instants.size == 0:
+            return None
+        tz = self._timezones.get(column)
+        index = pd.DatetimeIndex(instants.view("datetime64[ns]"))
+        if tz is not None:
+            index = index.tz_localize("UTC").tz_convert(tz)
+        return TimeRange(
+            start=index[0],
+            end=index[-1],
+            all_midnight=bool((index == index.normalize()).all()),
+            gaps_s=np.diff(instants) / 1e9,
+        )
+
+    def pearson(self, a: str, b: str) -> float:
+        if self._pearson is None:
+            numeric = [c.name for c in self._columns if self.storage(c.name) == "numeric"]
+            self._pearson = self._pearson_pairs(numeric) if len(numeric) <= _BATCHED_COLUMNS else {}
+        if (a, b) in self._pearson:
+            return self._pearson[(a, b)]
+        return self._pearson_pairs([a, b])[(a, b)]
+
+    def _pearson_pairs(self, names: list[str]) -> dict[tuple[str, str], float]:
+        """r of every pair of ``names`` in one scan; ``corr`` skips rows where either is missing
+        (pairwise complete, as the pandas engine) and uses a stable co-moment update, not raw sums."""
+        pairs = [(a, b) for i, a in enumerate(names) for b in names[i + 1 :]]
+        if not pairs:
+            return {}
+        value = {n: f"CAST({self._value(n)} AS DOUBLE)" for n in names}
+        aggregates = ", ".join(f"corr({value[a]}, {value[b]})" for a, b in pairs)
+        row = self._one(f"SELECT {aggregates} FROM {self._table}")
+        found = {}
+        for p, r in zip(pairs, row, strict=True):
+            r = float("nan") if r is None else float(r)
+            found[p] = float(np.clip(r, -1.0, 1.0)) if np.isfinite(r) else float("nan")
+        return found
+
+
+def _as_text(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
