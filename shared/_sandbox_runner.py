@@ -71,6 +71,11 @@ class CappedWriter(io.TextIOBase):
         return shown + "".join(marked)
 
 
+PR_SET_NO_NEW_PRIVS = 38
+PR_CAPBSET_DROP = 24
+_LINUX_CAPABILITY_VERSION_3 = 0x20080522
+
+
 def isolate_network() -> str:
     """Move into a fresh network namespace (only a downed loopback); fall back to an audit-hook guard."""
     libc = ctypes.CDLL(None, use_errno=True)
@@ -122,6 +127,32 @@ def drop_root() -> str | None:
     os.setgid(NOBODY)
     os.setuid(NOBODY)
     return f"uid {NOBODY}"
+
+
+def drop_capabilities() -> str:
+    """When the runner must stay root: give up every capability and the means to regain one.
+
+    Without CAP_SYS_PTRACE a process cannot read /proc/<pid>/environ of a non-dumpable process (the
+    parent marks itself so), which is where a function's startup credentials live; without
+    CAP_DAC_OVERRIDE, files root does not own are out of reach. (RLIMIT_NPROC still does not bind uid 0:
+    the wall-time kill bounds a fork bomb.)
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    for cap in range(64):  # the bounding set, so an exec cannot bring any capability back
+        if libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
+            break  # EINVAL: past the last capability this kernel knows
+
+    class Header(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    class Data(ctypes.Structure):
+        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+    empty = (Data * 2)()  # version 3 takes two 32-bit halves, all zero
+    if libc.capset(ctypes.byref(Header(_LINUX_CAPABILITY_VERSION_3, 0)), empty) != 0:
+        return "capabilities kept (capset failed)"
+    return "no capabilities"
 
 
 def tasks_of_uid(uid: int) -> int:
@@ -314,6 +345,12 @@ def main() -> None:
                 for n in set_limits(cfg, shares_uid=os.getuid() != 0 and user is None)
             )
         )
+        if os.geteuid() == 0:  # could not drop to nobody
+            # The parent gave the working directory to nobody; without capabilities root must own it.
+            for folder, _dirs, names in os.walk(workdir):
+                for path in (folder, *(os.path.join(folder, n) for n in names)):
+                    os.chown(path, 0, 0)
+            isolation.append(drop_capabilities())
         # A file-size overrun raises OSError(EFBIG) in the cell instead of killing the process.
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         install_guard(workdir)

@@ -34,6 +34,7 @@ on can call ``run_cells`` again with their setup cell first.
 from __future__ import annotations
 
 import base64
+import ctypes
 import json
 import logging
 import math
@@ -125,12 +126,24 @@ def run_cells(
     does; raises OSError only when the sandbox itself cannot be set up (no temp space, no interpreter).
     """
     limits = limits or SandboxLimits()
+    _protect_this_process()
     workdir = tempfile.mkdtemp(prefix="sandbox-")
     try:
         _write_files(workdir, files)
         return _Session(workdir, limits, WARM_DEFAULT if warm is None else warm).run(cells)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+PR_SET_DUMPABLE = 4
+
+
+def _protect_this_process() -> None:
+    """Make the calling process (a function instance) non-dumpable: its /proc/<pid>/environ, which holds
+    the credentials it started with, is then unreadable to a sandbox runner even of the same uid, since
+    the runner has no CAP_SYS_PTRACE. Forks (the fork server) inherit this."""
+    if sys.platform == "linux":
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
 
 
 def _write_files(workdir: str, files: dict[str, bytes]) -> None:
