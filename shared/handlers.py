@@ -28,7 +28,7 @@ from shared.events import (
     skip_reason,
 )
 from shared.logs import log_run_finished
-from shared.messages import ErrorInfo
+from shared.messages import ErrorInfo, ResultMessage
 from shared.naming import dataset_slug, run_id
 from shared.pipeline import Services, failed_message, publish_result, run_analysis, write_report
 from shared.runs import RunLedger
@@ -85,22 +85,26 @@ def analyze_event(cloud_event: Any, services: Services) -> Outcome:
     """Handle one ``storage.object.v1.finalized`` event (see the module docstring)."""
     started = time.perf_counter()
     outcome, message = _analyze(cloud_event, services)
+    _log_finished("analyze", outcome, message, started)
+    return outcome
+
+
+def _log_finished(function: str, outcome: Outcome, message: ResultMessage | None, started: float) -> None:
+    """The one run_finished line every event ends with (the log-based metrics count it)."""
     analyst = (message.analyst or {}) if message else {}
-    usage = analyst.get("usage") or {}
     log_run_finished(
         logger,
-        function="analyze",
+        function=function,
         outcome=outcome.outcome,
         error_code=outcome.error_code,
         latency_s=time.perf_counter() - started,
         run_id=outcome.run_id,
         dataset=outcome.dataset,
         analyst=analyst.get("kind"),
-        tokens=int(usage.get("total_tokens") or 0),
-        rows=(message.dataset.get("rows") if message else None),
+        tokens=int((analyst.get("usage") or {}).get("total_tokens") or 0),
+        rows=message.dataset.get("rows") if message else None,
         labels={"detail": outcome.detail[:200]} if outcome.detail else None,
     )
-    return outcome
 
 
 def _analyze(cloud_event: Any, services: Services) -> tuple[Outcome, Any]:
@@ -247,19 +251,7 @@ def report_event(cloud_event: Any, services: Services) -> Outcome:
             message.dataset.get("name", "") if message else "",
             str(err)[:200],
         )
-    analyst = (message.analyst or {}) if message else {}
-    log_run_finished(
-        logger,
-        function="report",
-        outcome=outcome.outcome,
-        error_code=outcome.error_code,
-        latency_s=time.perf_counter() - started,
-        run_id=outcome.run_id,
-        dataset=outcome.dataset,
-        analyst=analyst.get("kind"),
-        tokens=int((analyst.get("usage") or {}).get("total_tokens") or 0),
-        rows=message.dataset.get("rows") if message else None,
-    )
+    _log_finished("report", outcome, message, started)
     return outcome
 
 
