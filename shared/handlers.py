@@ -14,8 +14,10 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from shared.errors import PermanentError, PipelineError, TransientError
@@ -140,9 +142,10 @@ def _analyze(cloud_event: Any, services: Services) -> tuple[Outcome, Any]:
         if claim.took_over and ledger.is_published(rid):
             return Outcome("duplicate", None, rid, slug), None
         questions = _questions(obj, services)
-        message = run_analysis(
-            source, functools.partial(_read_generation, services.store, source), services, questions=questions
-        )
+        with tempfile.TemporaryDirectory(prefix="csv-insights-input-") as work:
+            message = run_analysis(
+                source, functools.partial(_load, services, source, Path(work)), services, questions=questions
+            )
         publish_result(message, services)
         ledger.complete(claim, message.run_id)
     except TransientError as err:
@@ -189,6 +192,24 @@ def _give_up(
         logger.error("no failure report for an expired event", extra={"run_id": rid, "error_code": err.code})
         return Outcome("failed", "event_too_old", rid, slug, f"{detail}; {err.code}"), None
     return Outcome("failed", "event_too_old", rid, slug, detail), message
+
+
+def _load(services: Services, source: Any, work: Path) -> bytes | Path:
+    """The object at the event's generation: bytes, or above LARGE_FILE_BYTES a file in ``work``.
+
+    A large object is streamed to disk, never held in memory whole: DuckDB profiles it from the file
+    (shared.large_file). On Cloud Functions /tmp is an in-memory file system, so the file still
+    counts against the instance's memory, but once; as bytes it would count twice (the bytes, and
+    the temp file DuckDB needs). The caller removes ``work`` whatever happens.
+    """
+    store = services.store
+    if source.size > services.settings.large_file_bytes and hasattr(store, "download_to"):
+        # a fixed name: the object's name (not the file's) decides gzip/tsv, and names can be long
+        path = work / ("data.csv.gz" if source.name.lower().endswith(".gz") else "data.csv")
+        store.download_to(source.bucket, source.name, path, generation=source.generation)
+        logger.info("large object downloaded to a file", extra={"object": source.uri, "bytes": source.size})
+        return path
+    return _read_generation(store, source)
 
 
 def _read_generation(store: Any, source: Any) -> bytes:

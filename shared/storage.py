@@ -159,6 +159,31 @@ class GcsStore:
             raise PermanentError(f"cannot read gs://{bucket}/{name}: {err}", code="storage_error") from err
         return data, int(blob.generation or 0)
 
+    def download_to(
+        self, bucket: str, name: str, path: str | Path, *, generation: int | str | None = None
+    ) -> int:
+        """Stream an object (of one generation when given) into a local file; its generation.
+
+        Errors as ``read``: PermanentError(code="not_found") when it does not exist, TransientError
+        after the retries for 429/5xx/connection failures. A failed attempt leaves no partial file
+        behind (the client removes it), and a retry starts the file again from the beginning.
+        """
+        from google.api_core import exceptions as gexc
+
+        from shared.errors import PermanentError
+
+        blob = self.client.bucket(bucket).blob(name, generation=int(generation) if generation else None)
+        try:
+            self._call(
+                f"download gs://{bucket}/{name}",
+                lambda: blob.download_to_filename(str(path), retry=None, timeout=self.timeout_s),
+            )
+        except gexc.NotFound as err:
+            raise PermanentError(f"gs://{bucket}/{name} does not exist", code="not_found") from err
+        except gexc.GoogleAPICallError as err:
+            raise PermanentError(f"cannot read gs://{bucket}/{name}: {err}", code="storage_error") from err
+        return int(blob.generation or 0)
+
     def write(
         self,
         bucket: str,
