@@ -276,8 +276,59 @@ def report_event(cloud_event: Any, services: Services) -> Outcome:
     return outcome
 
 
-def instance_setup() -> None:
-    """Logging for a function instance (JSON lines on stdout, which Cloud Logging parses)."""
+def instance_setup(*, warm_sandbox: bool = False) -> None:
+    """Logging for a function instance (JSON lines on stdout, which Cloud Logging parses).
+
+    With ``warm_sandbox`` (the analyze function), the local analyst's sandbox fork server starts in the
+    background once the serving process exists, so the first run does not pay its ~1-2 s start.
+    functions-framework imports the entry module in gunicorn's master process and serves from a
+    forked worker: the fork server must be the worker's (one started in the master would be a second,
+    idle copy holding memory, and a lock held across the fork would hang the worker), so the warm-up
+    is started by an at-fork hook in the worker. Without a fork (an in-process app) nothing is warmed
+    and the first run starts the fork server itself, as before. Only the first fork after set-up
+    counts (gunicorn forks its worker first); later forks of the process (a subprocess with a
+    ``preexec_fn`` runs at-fork hooks too) start nothing.
+    """
     from shared.logs import setup_logging
 
     setup_logging(os.environ.get("LOG_LEVEL", "INFO"))
+    if warm_sandbox:
+        _warm_up_state.update(parent=os.getpid(), armed=True)
+        os.register_at_fork(after_in_parent=_disarm_warm_up, after_in_child=_warm_up_in_worker)
+
+
+# Process state for the at-fork hooks: copied into each child at its fork.
+_warm_up_state: dict[str, Any] = {"parent": None, "armed": False}
+
+
+def _disarm_warm_up() -> None:
+    _warm_up_state["armed"] = False
+
+
+def _warm_up_in_worker() -> None:
+    """At-fork hook: in the set-up process's first child (gunicorn's worker), warm up once."""
+    if not _warm_up_state["armed"] or os.getppid() != _warm_up_state["parent"]:
+        return
+    _warm_up_state["armed"] = False  # the worker's own children do nothing
+    import threading
+
+    threading.Thread(target=_warm_up_sandbox, name="sandbox-warm-up", daemon=True).start()
+
+
+def _warm_up_sandbox() -> None:
+    """Start the sandbox fork server when the local analyst will run (a background thread: the daemon
+    flag lets the process exit at once; the fork server exits when its socket closes)."""
+    try:
+        from shared.analysts.select import analyst_kind
+
+        kind = analyst_kind(Settings.from_env())
+        if kind != "local":
+            logger.info("sandbox not warmed up", extra={"analyst": kind})
+            return
+        from shared.sandbox import warm_up
+
+        started = time.perf_counter()
+        warm_up()
+        logger.info("sandbox warmed up", extra={"warm_up_s": round(time.perf_counter() - started, 3)})
+    except Exception as err:  # noqa: BLE001 - an optimisation only: the first run starts the server itself
+        logger.warning("sandbox warm-up failed", extra={"error": f"{type(err).__name__}: {err}"[:200]})

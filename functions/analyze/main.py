@@ -11,7 +11,7 @@ import functions_framework
 
 from shared import handlers
 
-handlers.instance_setup()
+handlers.instance_setup(warm_sandbox=True)
 
 
 @functions_framework.cloud_event
