@@ -60,6 +60,11 @@ variable "analyze_function" {
     error_message = "analyze_function.concurrency must be between 1 and 4."
   }
   validation {
+    # Cloud Run: below 1 vCPU the maximum concurrency must be 1 (above 1, vCPUs are whole numbers).
+    condition     = var.analyze_function.concurrency == 1 || try((endswith(var.analyze_function.available_cpu, "m") ? tonumber(trimsuffix(var.analyze_function.available_cpu, "m")) / 1000 : tonumber(var.analyze_function.available_cpu)) >= 1, false)
+    error_message = "analyze_function.concurrency above 1 needs available_cpu of at least 1 (Cloud Run allows concurrency > 1 only with >= 1 vCPU)."
+  }
+  validation {
     condition     = can(regex("^[0-9]+(Mi|Gi|M|G)$", var.analyze_function.available_memory))
     error_message = "analyze_function.available_memory must look like 512Mi, 2Gi, 1G."
   }
@@ -225,6 +230,11 @@ variable "report_function" {
   validation {
     condition     = var.report_function.concurrency >= 1 && var.report_function.concurrency <= 8
     error_message = "report_function.concurrency must be between 1 and 8."
+  }
+  validation {
+    # Cloud Run: below 1 vCPU the maximum concurrency must be 1 (above 1, vCPUs are whole numbers).
+    condition     = var.report_function.concurrency == 1 || try((endswith(var.report_function.available_cpu, "m") ? tonumber(trimsuffix(var.report_function.available_cpu, "m")) / 1000 : tonumber(var.report_function.available_cpu)) >= 1, false)
+    error_message = "report_function.concurrency above 1 needs available_cpu of at least 1 (Cloud Run allows concurrency > 1 only with >= 1 vCPU)."
   }
   validation {
     condition     = can(regex("^[0-9]+(Mi|Gi|M|G)$", var.report_function.available_memory))
