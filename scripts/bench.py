@@ -12,8 +12,13 @@ reported as the median of several runs with the min–max range, since machines 
                 bare interpreter start.
   sandbox       one code cell (pandas + pyplot imports, a small frame, one figure): a fresh interpreter
                 (cold) beside a fork of the pre-imported server (warm).
+  stack         the local stack (emulators + both functions, local analyst): a small CSV from upload
+                to report.md, one file at a time (median of 20, after one uncounted run), and then
+                200 small files uploaded at once (`make burst`'s check); the two rates per minute and
+                their ratio.
 
-`--quick` skips the 1 GB file and the end-to-end run; `--only NAME` runs one section.
+`--quick` skips the 1 GB file and the end-to-end runs (analyze-10MB, stack); `--only NAME` runs one
+section.
 """
 
 from __future__ import annotations
@@ -211,11 +216,54 @@ def bench_sandbox(runs: int) -> None:
     print(f"  warm is {ratio:.1f}x faster per cell")
 
 
+def bench_stack(sequential: int, burst_files: int) -> None:
+    """Latency and throughput through the local stack, with scripts/local_stack and scripts/burst."""
+    from scripts.burst import csv_bytes, report_name, run_burst
+    from scripts.local_stack import LocalStack
+    from shared.settings import Settings
+
+    settings = Settings()
+    with LocalStack(settings=settings, function_env={"ANALYST": "local"}) as stack:
+        storage = stack.storage()
+        bucket, reports = storage.bucket(settings.input_bucket), storage.bucket(settings.reports_bucket)
+        latencies = []
+        for i in range(sequential + 1):  # the first file warms the functions and is not counted
+            started = time.perf_counter()
+            blob = bucket.blob(f"bench-latency/file-{i:03d}.csv")
+            blob.upload_from_string(csv_bytes(i), content_type="text/csv")
+            _, name = report_name(settings, blob)
+            deadline = time.monotonic() + 120
+            while not reports.blob(name).exists():
+                if time.monotonic() > deadline:
+                    raise SystemExit(f"no report for {blob.name} after 120 s (logs: {stack.log_dir})")
+                time.sleep(0.05)
+            if i:
+                latencies.append(time.perf_counter() - started)
+        result = run_burst(storage, stack.subscriber(), settings, settings.project, burst_files, 600)
+        if not result.ok:
+            raise SystemExit(f"burst incomplete: {result} (logs: {stack.log_dir})")
+    size_kb = len(csv_bytes(0)) / 1000
+    sequential_rate = 60 * len(latencies) / sum(latencies)
+    burst_rate = 60 * burst_files / result.elapsed_s
+    print(
+        "stack: local stack (fake-gcs-server, Pub/Sub emulator, both functions), local analyst, "
+        f"{size_kb:.1f} kB CSVs"
+    )
+    print(f"  upload → report.md, one at a time  {summary(latencies, 's')}")
+    print(f"  sequential rate   {sequential_rate:6.1f} files/min ({len(latencies)} files, each waited for)")
+    print(
+        f"  burst rate        {burst_rate:6.1f} files/min ({burst_files} uploaded at once, all reports in "
+        f"{result.elapsed_s:.0f} s, {result.lost} lost, {result.duplicated} duplicated)"
+    )
+    print(f"  burst / sequential {burst_rate / sequential_rate:.2f}x")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3, help="counted runs per figure (default 3)")
     parser.add_argument("--quick", action="store_true", help="10 and 100 MB only, no end-to-end run")
-    parser.add_argument("--only", choices=["profile", "imports", "sandbox", "analyze"])
+    parser.add_argument("--only", choices=["profile", "imports", "sandbox", "analyze", "stack"])
+    parser.add_argument("--burst", type=int, default=200, help="files uploaded at once in the stack section")
     args = parser.parse_args(argv)
     print(machine())
     sizes = [10_000_000, 100_000_000] + ([] if args.quick else [1_000_000_000])
@@ -229,6 +277,8 @@ def main(argv: list[str] | None = None) -> int:
             bench_sandbox(args.runs)
         if args.only == "analyze" or (args.only is None and not args.quick):
             bench_analyze(work, args.runs)
+        if args.only == "stack" or (args.only is None and not args.quick):
+            bench_stack(20, args.burst)
     return 0
 
 

@@ -16,6 +16,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from scripts.local_stack import LocalStack, PrerequisiteError, StackError
@@ -33,9 +34,44 @@ def csv_bytes(i: int) -> bytes:
     return ("date,region,units,price\n" + rows).encode()
 
 
+@dataclass
+class BurstResult:
+    files: int
+    reports: int
+    messages: int
+    lost: int
+    duplicated: int
+    extra_reports: int
+    elapsed_s: float  # from the first upload until every report and result message was there
+
+    @property
+    def ok(self) -> bool:
+        return self.reports == self.files and not (self.lost or self.duplicated or self.extra_reports)
+
+
+def report_name(settings: Settings, blob: Any) -> tuple[str, str]:
+    """(run id, report.md object name) of an uploaded object."""
+    rid = run_id(Source(blob.bucket.name, blob.name, str(blob.generation), blob.size or 0))
+    return rid, f"{settings.reports_prefix}{dataset_slug(blob.name)}/{rid}/report.md"
+
+
 def burst(
     storage: Any, subscriber: Any, settings: Settings, project: str, files: int, timeout_s: float
 ) -> int:
+    """Run a burst and print its outcome; 0 when every upload got exactly one report and message."""
+    result = run_burst(storage, subscriber, settings, project, files, timeout_s)
+    print(
+        f"{files} uploads → {result.reports} reports, {result.messages} result messages "
+        f"({result.lost} lost, {result.duplicated} duplicated, {result.extra_reports} unexpected reports) "
+        f"in {result.elapsed_s:.1f} s"
+    )
+    return 0 if result.ok else 1
+
+
+def run_burst(
+    storage: Any, subscriber: Any, settings: Settings, project: str, files: int, timeout_s: float
+) -> BurstResult:
+    """Upload ``files`` small CSVs at once (16 uploaders) and wait for their reports and messages."""
     tag = uuid.uuid4().hex[:6]
     subscription = f"projects/{project}/subscriptions/csv-insights-burst-{tag}"
     subscriber.create_subscription(
@@ -56,8 +92,7 @@ def burst(
     def upload(i: int) -> tuple[str, str]:
         blob = bucket.blob(f"burst-{tag}/file-{i:03d}.csv")
         blob.upload_from_string(csv_bytes(i), content_type="text/csv")
-        rid = run_id(Source(blob.bucket.name, blob.name, str(blob.generation), blob.size or 0))
-        return rid, f"{settings.reports_prefix}{dataset_slug(blob.name)}/{rid}/report.md"
+        return report_name(settings, blob)
 
     with ThreadPoolExecutor(16) as pool:
         expected = dict(pool.map(upload, range(files)))
@@ -92,16 +127,16 @@ def burst(
     future.cancel()
     with contextlib.suppress(Exception):
         subscriber.delete_subscription(request={"subscription": subscription})
-    report_count = sum(1 for name in expected.values() if found[name])
     # Any other report.md under these datasets would be a second report for one upload.
-    extra_reports = sum(1 for name in found if name not in set(expected.values()))
-    lost = sum(1 for n in per_run.values() if n == 0)
-    duplicated = sum(n - 1 for n in per_run.values() if n > 1)
-    print(
-        f"{files} uploads → {report_count} reports, {sum(per_run.values())} result messages "
-        f"({lost} lost, {duplicated} duplicated, {extra_reports} unexpected reports) in {elapsed:.1f} s"
+    return BurstResult(
+        files=files,
+        reports=sum(1 for name in expected.values() if found[name]),
+        messages=sum(per_run.values()),
+        lost=sum(1 for n in per_run.values() if n == 0),
+        duplicated=sum(n - 1 for n in per_run.values() if n > 1),
+        extra_reports=sum(1 for name in found if name not in set(expected.values())),
+        elapsed_s=elapsed,
     )
-    return 0 if report_count == files and lost == 0 and duplicated == 0 and extra_reports == 0 else 1
 
 
 def main(argv: list[str] | None = None) -> int:
