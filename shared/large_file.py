@@ -5,12 +5,15 @@ A file above ``LARGE_FILE_BYTES`` is never materialised as a pandas table:
 1. The reader (``shared.csv_reader.read_csv``) reads the file's first ``HEAD_BYTES`` (cut at a line
    end). That decides everything the reader decides for small files: encoding, delimiter, title
    lines, header and column names, and each column's converter (``ReadSpec.recipes``).
-2. DuckDB parses the whole file (multi-threaded, from disk) with that dialect, every column as text,
-   and types the columns with the same converters written in SQL for the common exact cases: plain
-   numbers, ISO dates, the reader's true/false words, text. Each converted column carries a flag
-   "a value here needed more than the SQL form" (a currency sign, a decimal comma, a date in another
-   format); if any flag is set, the load is redone in chunks through the reader's own converters
-   (``shared.csv_values``), so the typed values are the reader's in every case, only slower.
+2. DuckDB parses the whole file (multi-threaded, from disk) with that dialect and types the columns
+   with the same converters written in SQL for the common exact cases: plain numbers (parsed by
+   DuckDB's CSV reader itself, the fast path), ISO dates, the reader's true/false words, text. Each
+   converted column carries a flag "a value here needed more than the SQL form" (a currency sign, a
+   decimal comma, a date in another format or with a zone); if any flag is set, the load is redone in
+   chunks through the reader's own converters (``shared.csv_values``), so the typed values are the
+   reader's, only slower. One known difference: DuckDB reads "1_000" and "+-5" as numbers, which the
+   reader makes missing. Integer columns load as floats and become Int64 again when every value is
+   whole; a fractional value further down makes the column float64, as the reader would.
 3. ``DuckDBEngine`` answers ``compute_profile``'s questions with SQL over that table.
 4. The analyst gets a deterministic uniform sample (fixed seed) of at most ``SAMPLE_ROWS`` rows (in file order)
    as a ``Table``, and a warning naming the sample size.
@@ -41,7 +44,7 @@ from shared.profile_duckdb import DuckDBEngine, quote
 if TYPE_CHECKING:
     import duckdb
 
-    from shared.csv_reader import ColumnRecipe, Limits, Table
+    from shared.csv_reader import ColumnRecipe, Limits, ReadSpec, Table
     from shared.profile import Profile
 
 log = logging.getLogger(__name__)
@@ -87,16 +90,11 @@ def profile_large_file(
             con.execute("SET enable_progress_bar = false")
             con.execute(f"SET temp_directory = '{work_dir / 'spill'}'")
             started = time.perf_counter()
-            try:
-                exact_sql = _load_with_sql(con, text_path, head)
-            except duckdb.Error as err:
-                if "parallel" not in str(err):
-                    raise
-                # quoted line breaks with short rows: DuckDB's parallel scanner refuses, the serial one reads
-                exact_sql = _load_with_sql(con, text_path, head, parallel=False)
+            exact_sql = _load_with_sql(con, text_path, head)
             if not exact_sql:
                 log.info("a column needs the reader's own converters; loading in chunks")
                 _load_in_chunks(con, text_path, head)
+            spec = _whole_numbers_only(con, spec)
             load_s = time.perf_counter() - started
             started = time.perf_counter()
             profile = profile_with(DuckDBEngine(con, "data"))
@@ -113,7 +111,7 @@ def profile_large_file(
         frame=sample,
         raw_bytes=path.stat().st_size,
         warnings=[*head.warnings, warning],
-        read_spec=replace(spec, rows=profile.rows),
+        read_spec=replace(spec, rows=profile.rows),  # integer columns may have become floats
     )
     log.info("large file: loaded in %.1f s, profiled in %.1f s, sample of %d rows", load_s, profile_s, len(sample))
     return LargeFileResult(table, profile, len(sample), exact_sql, load_s, profile_s)
@@ -154,8 +152,12 @@ def _duckdb_readable(path: Path, head: Table, work: Path) -> tuple[Path, str]:
     return copy, "none"
 
 
-def _read_csv_sql(readable: tuple[Path, str], head: Table, parallel: bool = True) -> tuple[str, list[str]]:
-    """The data rows with the reader's dialect, all columns as text, as a subquery.
+def _read_csv_sql(
+    readable: tuple[Path, str], head: Table, *, parallel: bool = True, typed_numbers: bool = False
+) -> tuple[str, list[str]]:
+    """The data rows with the reader's dialect as a subquery: every column as text, or with
+    ``typed_numbers`` the plain-number columns as DOUBLE parsed by DuckDB's CSV reader, strictly (a value
+    it cannot read fails the read, instead of skipping the row).
 
     Lines of only whitespace are no rows for the reader; DuckDB pads them into a row of missing
     values, so they are dropped here (a row of only empty fields, ",,", is dropped too: a known
@@ -170,31 +172,46 @@ def _read_csv_sql(readable: tuple[Path, str], head: Table, parallel: bool = True
     while first_data < len(spec.skiprows) and spec.skiprows[first_data] == first_data:
         first_data += 1
     raw_names = [f"c{i}" for i in range(len(spec.names) + (1 if spec.drop_extra_fields else 0))]
-    columns = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in raw_names) + "}"
+    numbers = {f"c{i}" for i, r in enumerate(spec.recipes) if typed_numbers and _plain_numbers(r)}
+    columns = "{" + ", ".join(f"'{n}': '{'DOUBLE' if n in numbers else 'VARCHAR'}'" for n in raw_names) + "}"
     nulls = "[" + ", ".join(_literal(t) for t in csv_values.MISSING_TOKENS) + "]"
     sql = (
         f"read_csv({_literal(str(path))}, delim={_literal(head.dialect.delimiter)}, quote='\"', escape='\"', "
         f"header=false, skip={first_data}, columns={columns}, nullstr={nulls}, auto_detect=false, "
-        f"null_padding=true, ignore_errors=true, compression='{compression}', parallel={str(parallel).lower()})"
+        f"null_padding=true, ignore_errors={str(not typed_numbers).lower()}, compression='{compression}', "
+        f"parallel={str(parallel).lower()})"
     )
     if spec.drop_extra_fields:  # an empty field after a trailing delimiter is dropped, a real one skips the row
         sql = f"(SELECT * EXCLUDE ({raw_names[-1]}) FROM {sql} WHERE {raw_names[-1]} IS NULL)"
         raw_names = raw_names[:-1]
-    blank = " AND ".join([r"regexp_full_match(coalesce(c0, ''), '\s*')", *(f"{n} IS NULL" for n in raw_names[1:])])
+    # the regex last: AND evaluates it only on rows whose other fields are all missing
+    first = "c0 IS NULL" if "c0" in numbers else r"regexp_full_match(coalesce(c0, ''), '\s*')"
+    blank = " AND ".join([*(f"{n} IS NULL" for n in raw_names[1:]), first])
     return f"(SELECT * FROM {sql} WHERE NOT ({blank}))", raw_names
+
+
+def _plain_numbers(recipe: ColumnRecipe) -> bool:
+    return recipe.converter == "to_number" and recipe.kwargs.get("decimal", ".") == "."
 
 
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-_ISO_DATE = r"\d{4}-\d{2}-\d{2}"
 _ISO_DATETIME = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?"
+# pandas' datetime64[ns] range: the reader's converter makes dates outside it missing
+_NS_RANGE = ("TIMESTAMP '1677-09-21 00:12:44'", "TIMESTAMP '2262-04-11 23:47:16'")
 
 
-def _sql_converter(recipe: ColumnRecipe, raw: str) -> tuple[str, str] | None:
-    """(typed expression, "needs the Python converter" flag) for ``recipe``, or None if no SQL form."""
+def _sql_converter(recipe: ColumnRecipe, raw: str, typed: bool = False) -> tuple[str, str] | None:
+    """(typed expression, "needs the Python converter" flag) for ``recipe``, or None if no SQL form;
+    ``typed`` when the CSV reader already parsed the column as DOUBLE.
+
+    These run once per cell of the file, so they avoid regular expressions on the common shapes.
+    """
     kind, kw = recipe.converter, recipe.kwargs
+    if typed:
+        return f"({raw} + 0.0)", "false"  # + 0.0 turns -0 into 0.0, as pandas does
     if kind == "to_text":
         return raw, "false"
     if kind == "to_boolean":
@@ -206,51 +223,125 @@ def _sql_converter(recipe: ColumnRecipe, raw: str) -> tuple[str, str] | None:
         # DuckDB's cast and pandas' to_numeric agree on plain numbers (signs, exponents, surrounding
         # whitespace); they differ on inf/nan words and digit separators ("1_000"), which are flagged.
         # (+ 0.0 turns "-0" into 0.0, as pandas does.) No per-value regex: this is the hot loop.
+        # Integer columns load as DOUBLE too: ``_whole_numbers_only`` checks them once loaded.
         number = f"TRY_CAST({raw} AS DOUBLE)"
-        value = f"({number} + 0.0)"
         bad = f"({raw} IS NOT NULL AND ({number} IS NULL OR NOT isfinite({number}) OR contains({raw}, '_')))"
-        if kw.get("integer"):
-            # Int64 in pandas; DuckDB refuses "1e3" or "2.0" as BIGINT: flagged, the reader decides
-            value = f"TRY_CAST({raw} AS BIGINT)"
-            bad = f"({bad} OR ({raw} IS NOT NULL AND {value} IS NULL))"
-        return value, bad
+        return f"({number} + 0.0)", bad
     if kind == "to_datetime" and kw.get("format") == "ISO8601":
+        # The shapes the reader's ISO 8601 converter reads the same way without a zone: a date
+        # (YYYY-MM-DD), a date and time to the minute or second (T or space), by LIKE and length; only
+        # fractional seconds need the regex. The casts check the digits; anything else (a zone offset,
+        # which the reader converts to UTC, or "2024-1-5") yields NULL and is flagged for the reader.
         t = f"trim({raw})"
-        in_range = "BETWEEN TIMESTAMP '1677-09-21 00:12:44' AND TIMESTAMP '2262-04-11 23:47:16'"
+        clock = f"({t} LIKE '____-__-__T__:__%' OR {t} LIKE '____-__-__ __:__%')"
         value = (
-            f"CASE WHEN regexp_full_match({t}, '{_ISO_DATE}') THEN TRY_CAST(TRY_CAST({t} AS DATE) AS TIMESTAMP) "
-            f"WHEN regexp_full_match({t}, '{_ISO_DATETIME}') THEN TRY_CAST(replace({t}, 'T', ' ') AS TIMESTAMP) END"
+            f"CASE WHEN {t} LIKE '____-__-__' THEN TRY_CAST(TRY_CAST({t} AS DATE) AS TIMESTAMP) "
+            f"WHEN {clock} AND (length({t}) = 16 OR (length({t}) = 19 AND {t} LIKE '%:__:__') "
+            f"OR regexp_full_match({t}, '{_ISO_DATETIME}')) "
+            f"THEN TRY_CAST(replace({t}, 'T', ' ') AS TIMESTAMP) END"
         )
-        value = f"CASE WHEN ({value}) {in_range} THEN ({value}) END"
-        bad = f"({raw} IS NOT NULL AND NOT regexp_full_match({t}, '{_ISO_DATE}|{_ISO_DATETIME}'))"
-        return value, bad
+        return value, f"({raw} IS NOT NULL AND ({value}) IS NULL)"
     return None
 
 
-def _load_with_sql(
-    con: duckdb.DuckDBPyConnection, path: tuple[Path, str], head: Table, parallel: bool = True
-) -> bool:
-    """Load the typed table with SQL converters; False (nothing loaded) if any value needs Python."""
+def _load_with_sql(con: duckdb.DuckDBPyConnection, readable: tuple[Path, str], head: Table) -> bool:
+    """Load the typed table with SQL; False (nothing loaded) if some value needs the reader's converters.
+
+    The fast attempt lets DuckDB's CSV reader parse the plain-number columns itself. Its number
+    parser reads what pandas' reads, and also "1_000" and "+-5", which the reader makes missing (a
+    known difference); anything else it cannot read stops that attempt, as does an inf or NaN once
+    loaded. Then every column is read as text and converted with TRY_CAST and per-value flags:
+    slower, and exactly the reader's values.
+    """
+    import duckdb
+
+    try:
+        loaded = _create_table(con, readable, head, typed_numbers=True)
+    except duckdb.Error as err:
+        log.info("DuckDB's number parser stopped (%s); reading every column as text", type(err).__name__)
+        loaded = None
+    if loaded is not None:
+        return loaded
+    try:
+        return bool(_create_table(con, readable, head))
+    except duckdb.Error as err:
+        if "parallel" not in str(err):
+            raise
+        # quoted line breaks with short rows: DuckDB's parallel scanner refuses, the serial one reads
+        return bool(_create_table(con, readable, head, parallel=False))
+
+
+def _create_table(
+    con: duckdb.DuckDBPyConnection,
+    readable: tuple[Path, str],
+    head: Table,
+    *,
+    typed_numbers: bool = False,
+    parallel: bool = True,
+) -> bool | None:
+    """One attempt: True when loaded exactly, False when a flag asks for the reader's converters,
+    None when the typed numbers hold inf or NaN (the text attempt decides those)."""
     spec = head.read_spec
     assert spec is not None
     con.execute("DROP TABLE IF EXISTS data")
-    source, raw_names = _read_csv_sql(path, head, parallel)
-    exprs, flags = [], []
+    source, raw_names = _read_csv_sql(readable, head, parallel=parallel, typed_numbers=typed_numbers)
+    exprs, flags, typed = [], [], []
     for recipe, raw in zip(spec.recipes, raw_names, strict=False):
-        converted = _sql_converter(recipe, raw)
+        converted = _sql_converter(recipe, raw, typed_numbers and _plain_numbers(recipe))
         if converted is None:
             return False
         value, bad = converted
         exprs.append(f"{value} AS {quote(recipe.name)}")
         if bad != "false":
             flags.append(bad)
+        if typed_numbers and _plain_numbers(recipe):
+            typed.append(recipe.name)
     flag = " OR ".join(flags) if flags else "false"
     con.execute(f"CREATE TABLE data AS SELECT {', '.join(exprs)}, ({flag}) AS __needs_python FROM {source}")
-    if con.execute("SELECT bool_or(__needs_python) FROM data").fetchall()[0][0]:
+    checks = ["bool_or(__needs_python)", *(f"bool_or(NOT isfinite({quote(n)}))" for n in typed)]
+    needs_python, *not_finite = con.execute(f"SELECT {', '.join(checks)} FROM data").fetchall()[0]
+    if any(not_finite):
+        con.execute("DROP TABLE data")
+        return None
+    if needs_python:
         con.execute("DROP TABLE data")
         return False
     con.execute("ALTER TABLE data DROP COLUMN __needs_python")
+    _drop_out_of_range_datetimes(con, [r.name for r in spec.recipes if r.converter == "to_datetime"])
     return True
+
+
+def _drop_out_of_range_datetimes(con: duckdb.DuckDBPyConnection, names: list[str]) -> None:
+    """Datetimes outside pandas' datetime64[ns] range become missing, as the reader's converter makes
+    them ("9999-12-31" for "never"); checked once per column on the loaded table, not per cell."""
+    if not names:
+        return
+    low, high = _NS_RANGE
+    checks = ", ".join(f"bool_or({quote(n)} NOT BETWEEN {low} AND {high})" for n in names)
+    for name, outside in zip(names, con.execute(f"SELECT {checks} FROM data").fetchall()[0], strict=True):
+        if outside:
+            q = quote(name)
+            con.execute(f"UPDATE data SET {q} = NULL WHERE {q} NOT BETWEEN {low} AND {high}")
+
+
+def _whole_numbers_only(con: duckdb.DuckDBPyConnection, spec: ReadSpec) -> ReadSpec:
+    """The spec with integer columns that hold a fractional value further down read as floats.
+
+    The head decided "integer"; a value such as 2.5 below it would make the reader, seeing the whole
+    file, read the column as floats (and Int64 cannot hold it), so the column becomes float64 here too.
+    """
+    integers = [r.name for r in spec.recipes if r.converter == "to_number" and r.kwargs.get("integer")]
+    if not integers:
+        return spec
+    checks = ", ".join(f"coalesce(bool_and({quote(n)} = floor({quote(n)})), true)" for n in integers)
+    whole = dict(zip(integers, con.execute(f"SELECT {checks} FROM data").fetchall()[0], strict=True))
+    if all(whole.values()):
+        return spec
+    recipes = [
+        replace(r, kwargs={**r.kwargs, "integer": False}) if whole.get(r.name) is False else r
+        for r in spec.recipes
+    ]
+    return replace(spec, recipes=recipes)
 
 
 def _load_in_chunks(con: duckdb.DuckDBPyConnection, path: tuple[Path, str], head: Table) -> None:
@@ -269,7 +360,9 @@ def _load_in_chunks(con: duckdb.DuckDBPyConnection, path: tuple[Path, str], head
             break
         raw.columns = spec.names
         for recipe in spec.recipes:
-            raw[recipe.name] = csv_values.CONVERTERS[recipe.converter](raw[recipe.name], **recipe.kwargs)
+            # integers as floats, as the SQL load has them (``_whole_numbers_only`` decides)
+            kwargs = {**recipe.kwargs, "integer": False} if recipe.converter == "to_number" else recipe.kwargs
+            raw[recipe.name] = csv_values.CONVERTERS[recipe.converter](raw[recipe.name], **kwargs)
         con.register("chunk", raw)
         con.execute("INSERT INTO data SELECT * FROM chunk" if created else "CREATE TABLE data AS SELECT * FROM chunk")
         con.unregister("chunk")

@@ -67,6 +67,65 @@ def test_types_decided_on_the_head_hold_for_the_whole_file(tmp_path, monkeypatch
     assert expected.column("amount").max == 1234.5 if late_currency else True
 
 
+LATE_VALUES = [
+    # (column, value far below the head, whether the SQL converters still type the whole file)
+    ("order_date", "2024-03-05T10:30", True),
+    ("order_date", " 2024-03-05 10:30:15 ", True),
+    ("order_date", "2024-03-05T10:30:15.123456", True),
+    ("order_date", "9999-12-31", True),  # outside datetime64[ns]: missing, as the reader makes it
+    ("order_date", "2024-03-05T10:30:15Z", False),  # a zone: the reader converts to UTC
+    ("order_date", "2024-03-05T10:30:15+02:00", False),
+    ("order_date", "2024-3-5", False),
+    ("order_date", "2024-02-30", False),
+    ("order_date", "2024-03-05 10:30:15 extra", False),
+    ("amount", " 2.5 ", True),
+    ("amount", "-0", True),
+    ("amount", "1e3", True),
+    ("amount", "NaN", True),  # a missing-value token
+    ("amount", "inf", False),
+    ("units", "1e3", True),
+    ("units", "2.0", True),
+    ("units", "2.5", True),  # the integer column the head saw becomes float64, as the reader makes it
+]
+
+
+def orders_with_late_value(tmp_path, column: str, value: str) -> Path:
+    lines = orders_csv(600).splitlines()
+    header = lines[0].split(",")
+    row = lines[-5].split(",")
+    row[header.index(column)] = f'"{value}"'
+    lines[-5] = ",".join(row)
+    path = tmp_path / "orders.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.parametrize(("column", "value", "exact_sql"), LATE_VALUES, ids=lambda v: repr(v))
+def test_sql_converters_type_late_values_as_the_reader_does(tmp_path, monkeypatch, column, value, exact_sql):
+    path = orders_with_late_value(tmp_path, column, value)
+    monkeypatch.setattr(large_file, "HEAD_BYTES", 2000)  # the reader decides the types on ~50 rows
+    result = large_file.profile_large_file(path, path.name, LIMITS)
+    assert result.exact_sql is exact_sql
+    assert_same(as_json(result.profile), as_json(compute_profile(read_csv(path, path.name, LIMITS))))
+    if value == "2.5":
+        assert str(result.table.frame["units"].dtype) == "float64"
+        units = next(r for r in result.table.read_spec.recipes if r.name == "units")
+        assert units.kwargs["integer"] is False  # the loader code the report shows reads floats too
+
+
+@pytest.mark.parametrize(("value", "number"), [("1_000", 1000.0), ("+-5", -5.0)])
+def test_duckdb_reads_the_numbers_the_reader_makes_missing(tmp_path, monkeypatch, value, number):
+    """The documented difference of the fast load: DuckDB's number parser reads these, pandas' does not."""
+    path = orders_with_late_value(tmp_path, "amount", value)
+    monkeypatch.setattr(large_file, "HEAD_BYTES", 2000)
+    result = large_file.profile_large_file(path, path.name, LIMITS)
+    ours = result.profile.column("amount")
+    reader = compute_profile(read_csv(path, path.name, LIMITS)).column("amount")
+    assert result.exact_sql
+    assert (ours.count, ours.missing) == (reader.count + 1, reader.missing - 1)
+    assert number in (ours.min, ours.max)
+
+
 def test_the_sample_is_bounded_deterministic_in_file_order_and_named_in_a_warning(tmp_path):
     path = tmp_path / "orders.csv"
     path.write_text(orders_csv(5000))
