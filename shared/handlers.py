@@ -14,10 +14,8 @@ from __future__ import annotations
 import functools
 import logging
 import os
-import tempfile
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from shared.errors import PermanentError, PipelineError, TransientError
@@ -35,6 +33,7 @@ from shared.naming import dataset_slug, run_id
 from shared.pipeline import Services, failed_message, publish_result, run_analysis, write_report
 from shared.runs import RunLedger
 from shared.settings import Settings
+from shared.stream_feed import ObjectStream
 
 logger = logging.getLogger(__name__)
 
@@ -142,10 +141,7 @@ def _analyze(cloud_event: Any, services: Services) -> tuple[Outcome, Any]:
         if claim.took_over and ledger.is_published(rid):
             return Outcome("duplicate", None, rid, slug), None
         questions = _questions(obj, services)
-        with tempfile.TemporaryDirectory(prefix="csv-insights-input-") as work:
-            message = run_analysis(
-                source, functools.partial(_load, services, source, Path(work)), services, questions=questions
-            )
+        message = run_analysis(source, functools.partial(_load, services, source), services, questions=questions)
         publish_result(message, services)
         ledger.complete(claim, message.run_id)
     except TransientError as err:
@@ -194,21 +190,20 @@ def _give_up(
     return Outcome("failed", "event_too_old", rid, slug, detail), message
 
 
-def _load(services: Services, source: Any, work: Path) -> bytes | Path:
-    """The object at the event's generation: bytes, or above LARGE_FILE_BYTES a file in ``work``.
+def _load(services: Services, source: Any) -> bytes | ObjectStream:
+    """The object at the event's generation: bytes, or above LARGE_FILE_BYTES a stream.
 
-    A large object is streamed to disk, never held in memory whole: DuckDB profiles it from the file
-    (shared.large_file). On Cloud Functions /tmp is an in-memory file system, so the file still
-    counts against the instance's memory, but once; as bytes it would count twice (the bytes, and
-    the temp file DuckDB needs). The caller removes ``work`` whatever happens.
+    A large object is never held whole, in memory or on disk (on Cloud Functions /tmp is memory):
+    DuckDB reads it as a stream, once per pass, through a named pipe (shared.large_file), so an
+    object larger than the instance's memory can be profiled.
     """
     store = services.store
-    if source.size > services.settings.large_file_bytes and hasattr(store, "download_to"):
-        # a fixed name: the object's name (not the file's) decides gzip/tsv, and names can be long
-        path = work / ("data.csv.gz" if source.name.lower().endswith(".gz") else "data.csv")
-        store.download_to(source.bucket, source.name, path, generation=source.generation)
-        logger.info("large object downloaded to a file", extra={"object": source.uri, "bytes": source.size})
-        return path
+    if source.size > services.settings.large_file_bytes and hasattr(store, "open_stream"):
+        logger.info("large object read as a stream", extra={"object": source.uri, "bytes": source.size})
+        return ObjectStream(
+            functools.partial(store.open_stream, source.bucket, source.name, generation=source.generation),
+            source.size,
+        )
     return _read_generation(store, source)
 
 

@@ -18,11 +18,15 @@ A file above ``LARGE_FILE_BYTES`` is never materialised as a pandas table:
 4. The analyst gets a deterministic uniform sample (fixed seed) of at most ``SAMPLE_ROWS`` rows (in file order)
    as a ``Table``, and a warning naming the sample size.
 
+Input: a local file DuckDB reads itself (in parallel), or, for a cloud object, a stream read once per
+pass through a named pipe (``shared.stream_feed``): the object is never held in memory or staged in
+/tmp. Usually the load is one pass; a value only the reader's converters read costs a second.
+
 Memory: DuckDB runs with ``memory_limit`` (``DUCKDB_MEMORY``) and spills to a database file in a
 private temp directory. On Cloud Functions /tmp is memory too: the typed, compressed table takes about
-a quarter of the CSV's size there (26 MB for ``make bench``'s 112 MB file), and the object itself is a
-file there as well, so the memory tier must cover the object + a quarter of it + ``DUCKDB_MEMORY`` +
-~200 MB of Python and the sample, not the CSV's size several times over as pandas needs.
+a quarter of the CSV's size there (224 MB for ``make bench``'s 1 GB file), so the memory tier must
+cover that + ``DUCKDB_MEMORY`` + ~300 MB of Python and the sample, not the CSV's size several times
+over as pandas needs.
 """
 
 from __future__ import annotations
@@ -30,16 +34,18 @@ from __future__ import annotations
 import codecs
 import gzip
 import logging
-import shutil
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from shared.profile_duckdb import DuckDBEngine, quote
+from shared.stream_feed import ObjectStream, feed
 
 if TYPE_CHECKING:
     import duckdb
@@ -67,20 +73,28 @@ class LargeFileResult:
     exact_sql: bool  # True when the SQL converters typed every value (no chunked fallback)
     load_s: float
     profile_s: float
+    sha256: str | None = None  # of the object's bytes, when they were read as a stream
+
+
+# One pass over the file as DuckDB reads it: (path, compression) inside the block.
+Readable = Callable[[], AbstractContextManager[tuple[Path, str]]]
 
 
 def profile_large_file(
-    path: Path, name: str, limits: Limits, *, sample_rows: int | None = None
+    data: Path | ObjectStream, name: str, limits: Limits, *, sample_rows: int | None = None
 ) -> LargeFileResult:
-    """Profile the CSV at ``path`` (``name`` decides gzip/tsv, as for ``read_csv``) without loading it."""
+    """Profile the CSV at ``data`` without loading it: a local file (read by DuckDB itself, in parallel),
+    or an object read as a stream once per pass, never staged on disk. ``name`` decides gzip/tsv, as
+    for ``read_csv``."""
     from shared.profile import profile_with
 
     with tempfile.TemporaryDirectory(prefix="csv-insights-duckdb-") as work:
         work_dir = Path(work)
-        head = _head_table(path, name, limits)
+        head = _head_table(data, name, limits)
         spec = head.read_spec
         assert spec is not None  # read_csv always sets it
-        text_path = _duckdb_readable(path, head, work_dir)
+        digests: list[str] = []
+        readable = partial(_readable, data, head, work_dir, limits, digests)
         import duckdb
 
         con = duckdb.connect(str(work_dir / "profile.duckdb"))
@@ -90,10 +104,10 @@ def profile_large_file(
             con.execute("SET enable_progress_bar = false")
             con.execute(f"SET temp_directory = '{work_dir / 'spill'}'")
             started = time.perf_counter()
-            exact_sql = _load_with_sql(con, text_path, head)
+            exact_sql = _load_with_sql(con, readable, head)
             if not exact_sql:
                 log.info("a column needs the reader's own converters; loading in chunks")
-                _load_in_chunks(con, text_path, head)
+                _load_in_chunks(con, readable, head)
             spec = _whole_numbers_only(con, spec)
             load_s = time.perf_counter() - started
             started = time.perf_counter()
@@ -104,27 +118,40 @@ def profile_large_file(
             con.close()
     warning = (
         f"large file ({profile.rows:,} rows): the profile covers every row; the analyst worked from the "
-        f"profile and a representative sample of {len(sample):,} rows (uniform random without replacement, fixed seed, in file order)"
+        f"profile and a representative sample of {len(sample):,} rows (uniform random without replacement, "
+        "fixed seed, in file order)"
     )
     table = replace(
         head,
         frame=sample,
-        raw_bytes=path.stat().st_size,
+        raw_bytes=data.size if isinstance(data, ObjectStream) else data.stat().st_size,
         warnings=[*head.warnings, warning],
         read_spec=replace(spec, rows=profile.rows),  # integer columns may have become floats
     )
-    log.info("large file: loaded in %.1f s, profiled in %.1f s, sample of %d rows", load_s, profile_s, len(sample))
-    return LargeFileResult(table, profile, len(sample), exact_sql, load_s, profile_s)
+    log.info(
+        "large file: loaded in %.1f s, profiled in %.1f s, sample of %d rows", load_s, profile_s, len(sample)
+    )
+    sha256 = digests[0] if digests else None
+    return LargeFileResult(table, profile, len(sample), exact_sql, load_s, profile_s, sha256)
 
 
-def _head_table(path: Path, name: str, limits: Limits) -> Table:
+def _open(data: Path | ObjectStream) -> BinaryIO:
+    return data.open() if isinstance(data, ObjectStream) else data.open("rb")
+
+
+def _head_table(data: Path | ObjectStream, name: str, limits: Limits) -> Table:
     """The reader's result on the file's first HEAD_BYTES, cut after the last complete line."""
     from shared.csv_reader import read_csv
 
+    from shared.errors import InvalidCsvError
+
     gz = name.lower().endswith(".gz")
-    with _open_decompressed(path, gz) as stream:
-        head = stream.read(HEAD_BYTES)
-        more = bool(stream.read(1))
+    with _open(data) as raw, (gzip.GzipFile(fileobj=raw) if gz else raw) as stream:
+        try:
+            head = stream.read(HEAD_BYTES)
+            more = bool(stream.read(1))
+        except (EOFError, gzip.BadGzipFile, zlib.error) as err:  # only a gzip stream raises these
+            raise InvalidCsvError(f"the gzip data is corrupt or truncated: {err}", code="bad_gzip") from err
     if more and b"\n" in head:
         head = head[: head.rindex(b"\n") + 1]
     table = read_csv(head, name[:-3] if gz else name, limits)
@@ -134,22 +161,29 @@ def _head_table(path: Path, name: str, limits: Limits) -> Table:
 
 
 @contextmanager
-def _open_decompressed(path: Path, gz: bool) -> Iterator:
-    with (gzip.open(path, "rb") if gz else path.open("rb")) as stream:
-        yield stream
-
-
-def _duckdb_readable(path: Path, head: Table, work: Path) -> tuple[Path, str]:
-    """A path DuckDB reads as UTF-8 and its compression: the file itself (DuckDB inflates gzip), or a
-    streamed UTF-8 copy for other encodings (UTF-16, cp1252, ...), which costs its size in disk."""
+def _readable(
+    data: Path | ObjectStream, head: Table, work: Path, limits: Limits, digests: list[str]
+) -> Iterator[tuple[Path, str]]:
+    """One pass over the file as DuckDB reads it: a local UTF-8 file itself (DuckDB reads it in
+    parallel), else a named pipe fed as it is read (``shared.stream_feed``): an object in the cloud,
+    gzip inflated on the way (MAX_DECOMPRESSED_BYTES applies), text in another encoding (UTF-16,
+    cp1252, ...) re-encoded; never a copy on disk. A complete pass over a stream adds the digest of its
+    bytes to ``digests``."""
     gz = head.dialect.compression == "gzip"
-    if codecs.lookup(head.dialect.encoding).name in _DUCKDB_ENCODINGS:
-        return path, "gzip" if gz else "none"
-    copy = work / "utf8.csv"
-    with _open_decompressed(path, gz) as raw, copy.open("w", encoding="utf-8", newline="") as out:
-        text = codecs.getreader(head.dialect.encoding)(raw, errors="replace")
-        shutil.copyfileobj(text, out, 1024 * 1024)
-    return copy, "none"
+    utf8 = codecs.lookup(head.dialect.encoding).name in _DUCKDB_ENCODINGS
+    if isinstance(data, Path) and utf8 and not gz:
+        yield data, "none"
+        return
+    stream = data if isinstance(data, ObjectStream) else ObjectStream(partial(data.open, "rb"), data.stat().st_size)
+    encoding = None if utf8 else head.dialect.encoding
+    with feed(work, stream, gzip=gz, encoding=encoding, max_inflated=limits.max_decompressed_bytes) as pipe:
+        try:
+            yield pipe.path, "none"
+        except BaseException:
+            pipe.finish(reader_failed=True)  # a failed source explains the reader's error: raised instead
+            raise
+        pipe.finish()
+        digests.append(pipe.sha256)
 
 
 def _read_csv_sql(
@@ -244,7 +278,7 @@ def _sql_converter(recipe: ColumnRecipe, raw: str, typed: bool = False) -> tuple
     return None
 
 
-def _load_with_sql(con: duckdb.DuckDBPyConnection, readable: tuple[Path, str], head: Table) -> bool:
+def _load_with_sql(con: duckdb.DuckDBPyConnection, readable: Readable, head: Table) -> bool:
     """Load the typed table with SQL; False (nothing loaded) if some value needs the reader's converters.
 
     The fast attempt lets DuckDB's CSV reader parse the plain-number columns itself. Its number
@@ -273,31 +307,31 @@ def _load_with_sql(con: duckdb.DuckDBPyConnection, readable: tuple[Path, str], h
 
 def _create_table(
     con: duckdb.DuckDBPyConnection,
-    readable: tuple[Path, str],
+    readable: Readable,
     head: Table,
     *,
     typed_numbers: bool = False,
     parallel: bool = True,
 ) -> bool | None:
-    """One attempt: True when loaded exactly, False when a flag asks for the reader's converters,
-    None when the typed numbers hold inf or NaN (the text attempt decides those)."""
+    """One attempt (one pass over the file): True when loaded exactly, False when a flag asks for the
+    reader's converters, None when the typed numbers hold inf or NaN (the text attempt decides those)."""
     spec = head.read_spec
     assert spec is not None
+    if any(_sql_converter(recipe, "c") is None for recipe in spec.recipes):
+        return False
     con.execute("DROP TABLE IF EXISTS data")
-    source, raw_names = _read_csv_sql(readable, head, parallel=parallel, typed_numbers=typed_numbers)
-    exprs, flags, typed = [], [], []
-    for recipe, raw in zip(spec.recipes, raw_names, strict=False):
-        converted = _sql_converter(recipe, raw, typed_numbers and _plain_numbers(recipe))
-        if converted is None:
-            return False
-        value, bad = converted
-        exprs.append(f"{value} AS {quote(recipe.name)}")
-        if bad != "false":
-            flags.append(bad)
-        if typed_numbers and _plain_numbers(recipe):
-            typed.append(recipe.name)
-    flag = " OR ".join(flags) if flags else "false"
-    con.execute(f"CREATE TABLE data AS SELECT {', '.join(exprs)}, ({flag}) AS __needs_python FROM {source}")
+    with readable() as path:
+        source, raw_names = _read_csv_sql(path, head, parallel=parallel, typed_numbers=typed_numbers)
+        exprs, flags, typed = [], [], []
+        for recipe, raw in zip(spec.recipes, raw_names, strict=False):
+            value, bad = _sql_converter(recipe, raw, typed_numbers and _plain_numbers(recipe))  # type: ignore[misc]
+            exprs.append(f"{value} AS {quote(recipe.name)}")
+            if bad != "false":
+                flags.append(bad)
+            if typed_numbers and _plain_numbers(recipe):
+                typed.append(recipe.name)
+        flag = " OR ".join(flags) if flags else "false"
+        con.execute(f"CREATE TABLE data AS SELECT {', '.join(exprs)}, ({flag}) AS __needs_python FROM {source}")
     checks = ["bool_or(__needs_python)", *(f"bool_or(NOT isfinite({quote(n)}))" for n in typed)]
     needs_python, *not_finite = con.execute(f"SELECT {', '.join(checks)} FROM data").fetchall()[0]
     if any(not_finite):
@@ -344,30 +378,34 @@ def _whole_numbers_only(con: duckdb.DuckDBPyConnection, spec: ReadSpec) -> ReadS
     return replace(spec, recipes=recipes)
 
 
-def _load_in_chunks(con: duckdb.DuckDBPyConnection, path: tuple[Path, str], head: Table) -> None:
+def _load_in_chunks(con: duckdb.DuckDBPyConnection, readable: Readable, head: Table) -> None:
     """Type every column with the reader's own converters, ``CHUNK_ROWS`` rows at a time."""
     from shared import csv_values
 
     spec = head.read_spec
     assert spec is not None
-    source, raw_names = _read_csv_sql(path, head, parallel=False)  # serial: file order, any quoting
-    reader = con.cursor()  # a second cursor streams the raw rows while the first inserts
-    reader.execute(f"SELECT {', '.join(raw_names[: len(spec.names)])} FROM {source}")
     created = False
-    while True:
-        raw = reader.fetch_df_chunk(max(1, CHUNK_ROWS // 2048))
-        if raw.empty:
-            break
-        raw.columns = spec.names
-        for recipe in spec.recipes:
-            # integers as floats, as the SQL load has them (``_whole_numbers_only`` decides)
-            kwargs = {**recipe.kwargs, "integer": False} if recipe.converter == "to_number" else recipe.kwargs
-            raw[recipe.name] = csv_values.CONVERTERS[recipe.converter](raw[recipe.name], **kwargs)
-        con.register("chunk", raw)
-        con.execute("INSERT INTO data SELECT * FROM chunk" if created else "CREATE TABLE data AS SELECT * FROM chunk")
-        con.unregister("chunk")
-        created = True
-    reader.close()
+    with readable() as path:
+        source, raw_names = _read_csv_sql(path, head, parallel=False)  # serial: file order, any quoting
+        reader = con.cursor()  # a second cursor streams the raw rows while the first inserts
+        reader.execute(f"SELECT {', '.join(raw_names[: len(spec.names)])} FROM {source}")
+        while True:
+            raw = reader.fetch_df_chunk(max(1, CHUNK_ROWS // 2048))
+            if raw.empty:
+                break
+            raw.columns = spec.names
+            for recipe in spec.recipes:
+                # integers as floats, as the SQL load has them (``_whole_numbers_only`` decides)
+                to_number = recipe.converter == "to_number"
+                kwargs = {**recipe.kwargs, "integer": False} if to_number else recipe.kwargs
+                raw[recipe.name] = csv_values.CONVERTERS[recipe.converter](raw[recipe.name], **kwargs)
+            con.register("chunk", raw)
+            con.execute(
+                "INSERT INTO data SELECT * FROM chunk" if created else "CREATE TABLE data AS SELECT * FROM chunk"
+            )
+            con.unregister("chunk")
+            created = True
+        reader.close()
     if not created:
         names = ", ".join(f"CAST(NULL AS VARCHAR) AS {quote(n)}" for n in spec.names)
         con.execute(f"CREATE TABLE data AS SELECT {names} LIMIT 0")

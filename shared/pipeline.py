@@ -32,6 +32,7 @@ from shared.naming import chart_name, dataset_slug, run_id
 from shared.pubsub import Publisher
 from shared.settings import Settings
 from shared.storage import ObjectStore
+from shared.stream_feed import ObjectStream
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,7 @@ def failed_message(source: Source, services: Services, error: ErrorInfo | None) 
 
 def run_analysis(
     source: Source,
-    data: bytes | Path | Callable[[], bytes | Path],
+    data: bytes | Path | ObjectStream | Callable[[], bytes | Path | ObjectStream],
     services: Services,
     *,
     questions: str | None = None,
@@ -97,8 +98,9 @@ def run_analysis(
     """Analyse one object. Permanent problems become a failed message; TransientError propagates.
 
     ``data`` may be a loader, called only after the object's declared size passed the limit, so an
-    oversized object is never downloaded. A local ``Path`` (a downloaded object) is never read into
-    memory when the file is over ``LARGE_FILE_BYTES``: DuckDB profiles it from disk (shared.large_file).
+    oversized object is never downloaded. Over ``LARGE_FILE_BYTES`` the file is never read into memory:
+    DuckDB profiles a local ``Path`` from disk, and an ``ObjectStream`` (a cloud object) as a stream,
+    once per pass (shared.large_file).
     """
     from shared.csv_reader import Limits, read_csv
     from shared.profile import compute_profile
@@ -115,16 +117,19 @@ def run_analysis(
         _check_size(source, settings)
         if callable(data):
             data = data()
-        digest = _file_sha256(data) if isinstance(data, Path) else hashlib.sha256(data).hexdigest()
-        message.source = source = replace(source, sha256=digest)
+        if not isinstance(data, ObjectStream):  # a stream's digest comes from its first pass
+            digest = _file_sha256(data) if isinstance(data, Path) else hashlib.sha256(data).hexdigest()
+            message.source = source = replace(source, sha256=digest)
         say(f"reading {size(source.size, exact=False)}")
         large = source.size > settings.large_file_bytes
         if large:
             # never materialised: DuckDB profiles every row from the file, the analyst gets a sample
             from shared.large_file import profile_large_file
 
-            with _as_file(data, source.name) as path:
-                result = profile_large_file(path, source.name, Limits.from_settings(settings))
+            with _as_file(data, source.name) as readable:
+                result = profile_large_file(readable, source.name, Limits.from_settings(settings))
+            if result.sha256:
+                message.source = source = replace(source, sha256=result.sha256)
             table, profile = result.table, result.profile
             timings["read_s"], timings["profile_s"] = result.load_s, result.profile_s
         else:
@@ -212,9 +217,10 @@ def _file_sha256(path: Path) -> str:
 
 
 @contextmanager
-def _as_file(data: bytes | Path, name: str) -> Iterator[Path]:
-    """``data`` as a local file DuckDB can read (bytes already in memory are written to a temp file)."""
-    if isinstance(data, Path):
+def _as_file(data: bytes | Path | ObjectStream, name: str) -> Iterator[Path | ObjectStream]:
+    """``data`` as DuckDB can read it: a file or a stream as it is, bytes already in memory written to a
+    temp file."""
+    if isinstance(data, Path | ObjectStream):
         yield data
         return
     with tempfile.TemporaryDirectory(prefix="csv-insights-") as work:

@@ -35,7 +35,7 @@ class Settings:
     gemini_request_timeout_s: float = _env("GEMINI_REQUEST_TIMEOUT_S", 120.0, "Timeout of one Gemini request.")
     analysis_deadline_s: float = _env("ANALYSIS_DEADLINE_S", 420.0, "Budget of the whole analysis of one file.")
     prompt_budget_bytes: int = _env("PROMPT_BUDGET_BYTES", 200_000, "Files above this go to Gemini as profile + sample.")
-    max_file_bytes: int = _env("MAX_FILE_BYTES", 512 * MiB, "Largest object accepted, in bytes.")
+    max_file_bytes: int = _env("MAX_FILE_BYTES", 1024 * MiB, "Largest object accepted, in bytes.")
     large_file_bytes: int = _env(
         "LARGE_FILE_BYTES", 64 * MiB, "Files above this are profiled by DuckDB in bounded memory; the analyst gets a sample."
     )

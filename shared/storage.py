@@ -159,30 +159,15 @@ class GcsStore:
             raise PermanentError(f"cannot read gs://{bucket}/{name}: {err}", code="storage_error") from err
         return data, int(blob.generation or 0)
 
-    def download_to(
-        self, bucket: str, name: str, path: str | Path, *, generation: int | str | None = None
-    ) -> int:
-        """Stream an object (of one generation when given) into a local file; its generation.
+    def open_stream(self, bucket: str, name: str, *, generation: int | str | None = None) -> _RangeReader:
+        """A binary reader of an object (of one generation when given) from its first byte, fetched in
+        ranges of ``STREAM_CHUNK_BYTES`` as it is read: the object is never held whole.
 
-        Errors as ``read``: PermanentError(code="not_found") when it does not exist, TransientError
-        after the retries for 429/5xx/connection failures. A failed attempt leaves no partial file
-        behind (the client removes it), and a retry starts the file again from the beginning.
+        Each range is one storage call, so errors are ``read``'s: PermanentError(code="not_found") when
+        the object does not exist, TransientError after the retries for 429/5xx/connection failures.
         """
-        from google.api_core import exceptions as gexc
-
-        from shared.errors import PermanentError
-
         blob = self.client.bucket(bucket).blob(name, generation=int(generation) if generation else None)
-        try:
-            self._call(
-                f"download gs://{bucket}/{name}",
-                lambda: blob.download_to_filename(str(path), retry=None, timeout=self.timeout_s),
-            )
-        except gexc.NotFound as err:
-            raise PermanentError(f"gs://{bucket}/{name} does not exist", code="not_found") from err
-        except gexc.GoogleAPICallError as err:
-            raise PermanentError(f"cannot read gs://{bucket}/{name}: {err}", code="storage_error") from err
-        return int(blob.generation or 0)
+        return _RangeReader(self, blob, f"gs://{bucket}/{name}")
 
     def write(
         self,
@@ -285,6 +270,59 @@ class GcsStore:
 
     def uri(self, bucket: str, name: str) -> str:
         return f"gs://{bucket}/{name}"
+
+
+STREAM_CHUNK_BYTES = 8 * 1024 * 1024  # one ranged GET per 8 MiB of a streamed object
+
+
+class _RangeReader:
+    """``GcsStore.open_stream``'s reader: ranged GETs through the store's retry layer, one buffer held."""
+
+    def __init__(self, store: GcsStore, blob: Any, uri: str) -> None:
+        self._store, self._blob, self._uri = store, blob, uri
+        self._buffer = b""
+        self._position = 0  # of the next range to fetch
+        self._ended = False
+
+    def read(self, size: int = -1) -> bytes:
+        while not self._ended and (size < 0 or len(self._buffer) < size):
+            self._buffer += self._fetch()
+        if size < 0:
+            size = len(self._buffer)
+        block, self._buffer = self._buffer[:size], self._buffer[size:]
+        return block
+
+    def _fetch(self) -> bytes:
+        from google.api_core import exceptions as gexc
+
+        from shared.errors import PermanentError
+
+        start, end = self._position, self._position + STREAM_CHUNK_BYTES - 1
+        try:
+            data = self._store._call(
+                f"read {self._uri} bytes {start}-{end}",
+                lambda: self._blob.download_as_bytes(
+                    start=start, end=end, checksum=None, retry=None, timeout=self._store.timeout_s
+                ),
+            )
+        except gexc.RequestRangeNotSatisfiable:  # at the end of the object (or an empty one)
+            data = b""
+        except gexc.NotFound as err:
+            raise PermanentError(f"{self._uri} does not exist", code="not_found") from err
+        except gexc.GoogleAPICallError as err:
+            raise PermanentError(f"cannot read {self._uri}: {err}", code="storage_error") from err
+        self._position += len(data)
+        self._ended = len(data) < STREAM_CHUNK_BYTES
+        return data
+
+    def close(self) -> None:
+        self._buffer, self._ended = b"", True
+
+    def __enter__(self) -> _RangeReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def _classify(err: BaseException) -> str:

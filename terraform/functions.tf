@@ -60,8 +60,8 @@ locals {
     # Leaves two minutes of the function timeout to store charts and publish the result.
     ANALYSIS_DEADLINE_S = lookup(var.setting_overrides, "ANALYSIS_DEADLINE_S", tostring(var.analyze_function.timeout_seconds - 120))
     PROMPT_BUDGET_BYTES = lookup(var.setting_overrides, "PROMPT_BUDGET_BYTES", "200000")
-    MAX_FILE_BYTES      = lookup(var.setting_overrides, "MAX_FILE_BYTES", "536870912")
-    # Above this, DuckDB profiles the file from /tmp in bounded memory and the analyst gets a sample.
+    MAX_FILE_BYTES      = lookup(var.setting_overrides, "MAX_FILE_BYTES", "1073741824")
+    # Above this, DuckDB profiles the object as a stream in bounded memory and the analyst gets a sample.
     LARGE_FILE_BYTES       = lookup(var.setting_overrides, "LARGE_FILE_BYTES", "67108864")
     MAX_DECOMPRESSED_BYTES = lookup(var.setting_overrides, "MAX_DECOMPRESSED_BYTES", "2147483648")
     MAX_COLUMNS            = lookup(var.setting_overrides, "MAX_COLUMNS", "500")

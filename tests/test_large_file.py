@@ -6,7 +6,12 @@ files; `make bench` measures the real sizes.
 
 from __future__ import annotations
 
+import dataclasses
+import gzip
+import hashlib
+import io
 import json
+import threading
 from pathlib import Path
 
 import pandas as pd
@@ -15,8 +20,10 @@ import pytest
 from scripts import analyze
 from shared import large_file
 from shared.csv_reader import Limits, read_csv
+from shared.errors import TransientError
 from shared.profile import compute_profile
 from shared.settings import Settings
+from shared.stream_feed import ObjectStream
 from tests.test_profile import assert_same
 
 REPO = Path(__file__).resolve().parent.parent
@@ -32,16 +39,60 @@ def as_json(profile) -> dict:
     return json.loads(json.dumps(profile.to_dict(), allow_nan=False))
 
 
+def as_stream(path: Path, **kwargs) -> ObjectStream:
+    """The file as a cloud object is read: a stream from its start on each open, never a path."""
+    return ObjectStream(lambda: ChunkedReader(path.read_bytes(), **kwargs), path.stat().st_size)
+
+
+class ChunkedReader(io.RawIOBase):
+    """Bytes in small reads, optionally failing or ending early after ``fail_after`` bytes."""
+
+    def __init__(self, data: bytes, fail_after: int | None = None, error: Exception | None = None) -> None:
+        self._data, self._pos, self._fail_after, self._error = data, 0, fail_after, error
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        if self._fail_after is not None and self._pos >= self._fail_after:
+            if self._error is not None:
+                raise self._error
+            return b""  # cut short without an error
+        size = 65536 if size < 0 else min(size, 65536)
+        block = self._data[self._pos : self._pos + size]
+        self._pos += len(block)
+        return block
+
+
+@pytest.mark.parametrize("streamed", [False, True], ids=["file", "stream"])
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
-def test_duckdb_path_profiles_every_fixture_as_the_reader_and_pandas_do(path):
+def test_duckdb_path_profiles_every_fixture_as_the_reader_and_pandas_do(path, streamed):
     try:
         table = read_csv(path, path.name, LIMITS)
     except Exception:  # files the reader refuses are refused before any profile, on either path
         pytest.skip("the reader refuses this file")
-    result = large_file.profile_large_file(path, path.name, LIMITS)
+    data = as_stream(path) if streamed else path
+    result = large_file.profile_large_file(data, path.name, LIMITS)
     assert_same(as_json(result.profile), as_json(compute_profile(table)), path.name)
     assert list(result.table.frame.columns) == list(table.frame.columns)
     assert [str(t) for t in result.table.frame.dtypes] == [str(t) for t in table.frame.dtypes]
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert result.sha256 == digest if streamed else result.sha256 in (None, digest)  # a local file: if fed
+
+
+@pytest.mark.parametrize(
+    ("error", "code"), [(TransientError("storage read failed: 503"), "transient_error"), (None, "stream_cut")]
+)
+def test_a_stream_that_fails_midway_raises_instead_of_profiling_a_truncated_file(tmp_path, error, code):
+    path = tmp_path / "orders.csv"
+    path.write_text(orders_csv(20000))
+    threads = threading.active_count()
+    stream = as_stream(path, fail_after=200_000, error=error)
+    with pytest.raises(TransientError) as raised:
+        large_file.profile_large_file(stream, path.name, LIMITS)
+    assert raised.value.code == code
+    assert threading.active_count() == threads  # the feeding thread ended
+    assert not list(tmp_path.glob("stream-*"))
 
 
 def orders_csv(rows: int, *, late_currency: bool = False) -> str:
@@ -159,3 +210,21 @@ def test_a_large_file_goes_through_the_pipeline_as_profile_plus_sample(tmp_path,
     assert any("representative sample" in t for t in texts)  # the local analyst says so in the report
     expected = compute_profile(read_csv(data, data.name, LIMITS))
     assert_same(result["profile"], as_json(expected))
+
+
+@pytest.mark.parametrize("streamed", [False, True], ids=["file", "stream"])
+def test_large_gzip_files_are_capped_and_corrupt_ones_refused(tmp_path, monkeypatch, streamed):
+    from shared.errors import InvalidCsvError, LimitExceededError
+
+    path = tmp_path / "orders.csv.gz"
+    path.write_bytes(gzip.compress(orders_csv(20000).encode()))
+    limits = dataclasses.replace(LIMITS, max_decompressed_bytes=300_000)  # the file inflates to ~700 kB
+    with pytest.raises(LimitExceededError) as raised:
+        large_file.profile_large_file(as_stream(path) if streamed else path, path.name, limits)
+    assert raised.value.code == "decompressed_too_large"
+
+    for corrupt in (path.read_bytes()[: len(path.read_bytes()) // 2], path.read_bytes()[:5000] + b"\x00" * 5000):
+        path.write_bytes(corrupt)
+        with pytest.raises(InvalidCsvError) as raised:
+            large_file.profile_large_file(as_stream(path) if streamed else path, path.name, LIMITS)
+        assert raised.value.code == "bad_gzip"

@@ -1,13 +1,14 @@
-"""Large objects reach the analyze function as a file, not as bytes, and the file is always removed.
+"""Large objects reach the analyze function as a stream, never as bytes or a downloaded file.
 
-``GcsStore.download_to`` against fake-gcs-server (contents, generation, errors), then a second analyze
-function (functions-framework subprocess) with a tiny LARGE_FILE_BYTES and its own TMPDIR: a file
-above the threshold takes the DuckDB path and gets its report; one below takes the bytes path; no
-download directory is left behind.
+``GcsStore.open_stream`` against fake-gcs-server (contents over several ranges, generation, errors),
+then a second analyze function (functions-framework subprocess) with a tiny LARGE_FILE_BYTES and its
+own TMPDIR: a file above the threshold takes the DuckDB path from the stream and gets its report; one
+below takes the bytes path; no work directory is left behind.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 import urllib.error
@@ -46,23 +47,29 @@ def bucket(live):
     return live.storage.bucket(BUCKET)
 
 
-def test_download_to_writes_the_object_and_classifies_errors(live, bucket, tmp_path):
+def test_open_stream_reads_the_generation_in_ranges_and_classifies_errors(live, bucket, monkeypatch):
+    from shared import storage
+
+    monkeypatch.setattr(storage, "STREAM_CHUNK_BYTES", 1000)  # several ranged reads for a 3 kB object
     store = GcsStore(client=live.storage)
     blob = bucket.blob(f"dl-{uuid.uuid4().hex[:6]}.csv")
-    blob.upload_from_string(orders(50), content_type="text/csv")
+    blob.upload_from_string(orders(150), content_type="text/csv")
     blob.reload()
-    target = tmp_path / "data.csv"
-    assert store.download_to(BUCKET, blob.name, target, generation=blob.generation) == blob.generation
-    assert target.read_bytes() == orders(50)
+    first = blob.generation
+    with store.open_stream(BUCKET, blob.name, generation=first) as reader:
+        chunks = list(iter(lambda: reader.read(700), b""))
+    assert b"".join(chunks) == orders(150) and len(orders(150)) > 3000
 
-    missing = tmp_path / "missing.csv"
-    with pytest.raises(PermanentError) as err:
-        store.download_to(BUCKET, blob.name + "-missing", missing)
-    assert err.value.code == "not_found"
-    assert not missing.exists()  # no empty or partial file left behind
+    blob.upload_from_string(b"a,b\n1,2\n", content_type="text/csv")  # a newer generation
+    with store.open_stream(BUCKET, blob.name) as reader:
+        assert reader.read() == b"a,b\n1,2\n"
+    for name, generation in [(blob.name, first), (blob.name + "-missing", None)]:
+        with pytest.raises(PermanentError) as err:  # overwritten (no versioning), or never there
+            store.open_stream(BUCKET, name, generation=generation).read(10)
+        assert err.value.code == "not_found"
 
 
-def test_download_to_turns_an_unreachable_server_into_a_transient_error(tmp_path):
+def test_open_stream_turns_an_unreachable_server_into_a_transient_error():
     from google.cloud import storage
 
     from scripts.local_stack import _env
@@ -71,7 +78,7 @@ def test_download_to_turns_an_unreachable_server_into_a_transient_error(tmp_path
         client = storage.Client(project="p")
     store = GcsStore(client=client, attempts=2, initial_backoff_s=0.01, timeout_s=2)
     with pytest.raises(TransientError):
-        store.download_to("b", "n.csv", tmp_path / "n.csv")
+        store.open_stream("b", "n.csv").read(10)
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +111,7 @@ def post(url: str, blob) -> int:
 
 
 @pytest.mark.parametrize("rows", [400, 20], ids=["large-path", "bytes-path"])
-def test_a_file_over_large_file_bytes_is_analysed_from_a_downloaded_file(
+def test_a_file_over_large_file_bytes_is_analysed_from_a_stream(
     live, bucket, small_threshold_function, rows
 ):
     url, tmp, function = small_threshold_function
@@ -121,11 +128,12 @@ def test_a_file_over_large_file_bytes_is_analysed_from_a_downloaded_file(
     assert body.dataset["rows"] == rows and body.profile["rows"] == rows
     large = [w for w in body.warnings if w.startswith("large file (")]
     assert bool(large) == (rows == 400)
-    downloaded = [
+    streamed = [
         e
         for e in live.log_lines(function)
-        if e.get("message") == "large object downloaded to a file" and e.get("object", "").endswith(blob.name)
+        if e.get("message") == "large object read as a stream" and e.get("object", "").endswith(blob.name)
     ]
-    assert len(downloaded) == (rows == 400)  # streamed to disk, never read as bytes
+    assert len(streamed) == (rows == 400)  # never read as bytes
+    assert body.source.sha256 == hashlib.sha256(data).hexdigest()  # from the stream's first pass
     wait_for(lambda: live.report_names(rid), 60, "the report")
-    assert not list(tmp.glob("csv-insights-input-*"))  # the download folder is gone after the run
+    assert not list(tmp.glob("csv-insights-*"))  # DuckDB's folder (database, pipes) is gone after the run
