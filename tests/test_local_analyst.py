@@ -19,7 +19,8 @@ import pytest
 from shared.analysts import local as local_module
 from shared.analysts.base import Outcome, PartKind
 from shared.analysts.local import LocalAnalyst
-from shared.analysts.local_code import Cell, is_month_column
+from shared.analysis_plan import is_month_column
+from shared.analysts.local_code import Cell
 from shared.sandbox import PNG_SIGNATURE, SandboxLimits
 from shared.settings import Settings
 from tests.pipeline_inputs import SAMPLES, request_for

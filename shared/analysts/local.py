@@ -16,7 +16,8 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from shared.analysts.base import Analysis, AnalysisRequest, Outcome, Part, Step, Usage
-from shared.analysts.local_code import Cell, build_cells, make_plan
+from shared.analysis_plan import make_plan
+from shared.analysts.local_code import Cell, build_cells
 from shared.analysts.local_insights import write_insights
 from shared.sandbox import CellResult, SandboxLimits, run_cells
 
