@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 MAX_NUMERIC = 12  # columns in the statistics
 MAX_CHART_NUMERIC = 6  # columns in histogram / box plot grids
+MAX_BINS, MIN_BINS = 30, 5  # histogram bins: sqrt(values) within these bounds
 MAX_CATEGORIES = 3  # categorical columns used for group-bys
 MAX_GROUPS = 20  # a categorical with more distinct values is not grouped by
 MAX_PERIODS = 400

@@ -14,6 +14,8 @@ A file above ``LARGE_FILE_BYTES`` is never materialised as a pandas table:
 3. ``DuckDBEngine`` answers ``compute_profile``'s questions with SQL over that table.
 4. The analyst gets a deterministic uniform sample (fixed seed) of at most ``SAMPLE_ROWS`` rows (in file order)
    as a ``Table``, and a warning naming the sample size.
+5. While the table is open, ``shared.aggregates`` computes the analyst's exact aggregates of every row
+   (totals, groups, periods, histogram bins, box-plot statistics, correlations, extreme rows).
 
 Memory: DuckDB runs with ``memory_limit`` (``DUCKDB_MEMORY``) and spills to a database file in a
 private temp directory. On Cloud Functions /tmp is memory too: the typed, compressed table takes about
@@ -41,6 +43,7 @@ from shared.profile_duckdb import DuckDBEngine, quote
 if TYPE_CHECKING:
     import duckdb
 
+    from shared.aggregates import Aggregates
     from shared.csv_reader import ColumnRecipe, Limits, Table
     from shared.profile import Profile
 
@@ -64,12 +67,19 @@ class LargeFileResult:
     exact_sql: bool  # True when the SQL converters typed every value (no chunked fallback)
     load_s: float
     profile_s: float
+    aggregates: Aggregates | None = None  # exact aggregates of every row for the analyst (None when off)
+    aggregates_s: float = 0.0
 
 
 def profile_large_file(
-    path: Path, name: str, limits: Limits, *, sample_rows: int | None = None
+    path: Path, name: str, limits: Limits, *, sample_rows: int | None = None, aggregates: bool = True
 ) -> LargeFileResult:
-    """Profile the CSV at ``path`` (``name`` decides gzip/tsv, as for ``read_csv``) without loading it."""
+    """Profile the CSV at ``path`` (``name`` decides gzip/tsv, as for ``read_csv``) without loading it.
+
+    With ``aggregates`` (the pipeline), the analyst's aggregates of every row are computed too, while
+    the table is still open (``shared.aggregates``); ``make bench`` times the profile alone without them.
+    """
+    from shared.aggregates import analyst_aggregates
     from shared.profile import profile_with
 
     with tempfile.TemporaryDirectory(prefix="csv-insights-duckdb-") as work:
@@ -102,12 +112,21 @@ def profile_large_file(
             profile = profile_with(DuckDBEngine(con, "data"))
             profile_s = time.perf_counter() - started
             sample = _sample(con, spec.recipes, SAMPLE_ROWS if sample_rows is None else sample_rows)
+            started = time.perf_counter()
+            computed = analyst_aggregates(con, "data", profile, sample) if aggregates else None
+            aggregates_s = time.perf_counter() - started
         finally:
             con.close()
     warning = (
         f"large file ({profile.rows:,} rows): the profile covers every row; the analyst worked from the "
         f"profile and a representative sample of {len(sample):,} rows (uniform random without replacement, fixed seed, in file order)"
     )
+    if computed is not None:
+        warning = (
+            f"large file ({profile.rows:,} rows): the profile and the analyst's aggregates (totals, groups, "
+            "periods, histograms, box plots, correlations, extreme rows) cover every row; the analyst also got "
+            f"a representative sample of {len(sample):,} rows (uniform random without replacement, fixed seed, in file order)"
+        )
     table = replace(
         head,
         frame=sample,
@@ -116,7 +135,7 @@ def profile_large_file(
         read_spec=replace(spec, rows=profile.rows),
     )
     log.info("large file: loaded in %.1f s, profiled in %.1f s, sample of %d rows", load_s, profile_s, len(sample))
-    return LargeFileResult(table, profile, len(sample), exact_sql, load_s, profile_s)
+    return LargeFileResult(table, profile, len(sample), exact_sql, load_s, profile_s, computed, aggregates_s)
 
 
 def _head_table(path: Path, name: str, limits: Limits) -> Table:

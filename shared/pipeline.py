@@ -110,7 +110,7 @@ def run_analysis(
     prefix = artifacts_prefix(settings, slug, rid)
     message = failed_message(source, services, None)
     timings = message.timings
-    table = profile = None
+    table = profile = aggregates = None
     try:
         _check_size(source, settings)
         if callable(data):
@@ -125,8 +125,10 @@ def run_analysis(
 
             with _as_file(data, source.name) as path:
                 result = profile_large_file(path, source.name, Limits.from_settings(settings))
-            table, profile = result.table, result.profile
+            table, profile, aggregates = result.table, result.profile, result.aggregates
             timings["read_s"], timings["profile_s"] = result.load_s, result.profile_s
+            if aggregates is not None:
+                timings["aggregates_s"] = result.aggregates_s
         else:
             t = time.perf_counter()
             table = read_csv(data, source.name, Limits.from_settings(settings))
@@ -163,6 +165,7 @@ def run_analysis(
                 data_csv=table.to_clean_csv(),
                 questions=questions,
                 sampled=large,
+                aggregates=aggregates,
             )
         )
         timings["analysis_s"] = time.perf_counter() - t
