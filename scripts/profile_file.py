@@ -26,7 +26,7 @@ def pipeline_profile(path: Path) -> dict:
     if path.stat().st_size > settings.large_file_bytes:
         from shared.large_file import profile_large_file
 
-        result = profile_large_file(path, path.name, limits)
+        result = profile_large_file(path, path.name, limits, aggregates=False)  # the profile step alone
         return {"path": "duckdb", "rows": result.profile.rows, "columns": len(result.profile.columns)}
     from shared.profile import compute_profile
 

@@ -44,3 +44,9 @@ def cells_of(steps: list[dict[str, Any]]) -> list[Cell]:
                 current.images.append(part)
     return cells
 
+
+
+def read_aggregates(cells: list[Cell]) -> bool:
+    """True when the cells read a large file's aggregates of every row (``aggregates.json``, which
+    ``shared.aggregates`` writes into the sandbox) instead of the table itself."""
+    return any('open("aggregates.json"' in cell.code for cell in cells)

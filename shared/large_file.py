@@ -17,6 +17,8 @@ A file above ``LARGE_FILE_BYTES`` is never materialised as a pandas table:
 3. ``DuckDBEngine`` answers ``compute_profile``'s questions with SQL over that table.
 4. The analyst gets a deterministic uniform sample (fixed seed) of at most ``SAMPLE_ROWS`` rows (in file order)
    as a ``Table``, and a warning naming the sample size.
+5. While the table is open, ``shared.aggregates`` computes the analyst's exact aggregates of every row
+   (totals, groups, periods, histogram bins, box-plot statistics, correlations, extreme rows).
 
 Input: a local file DuckDB reads itself (in parallel), or, for a cloud object, a stream read once per
 pass through a named pipe (``shared.stream_feed``): the object is never held in memory or staged in
@@ -50,6 +52,7 @@ from shared.stream_feed import ObjectStream, feed
 if TYPE_CHECKING:
     import duckdb
 
+    from shared.aggregates import Aggregates
     from shared.csv_reader import ColumnRecipe, Limits, ReadSpec, Table
     from shared.profile import Profile
 
@@ -74,6 +77,8 @@ class LargeFileResult:
     load_s: float
     profile_s: float
     sha256: str | None = None  # of the object's bytes, when they were read as a stream
+    aggregates: Aggregates | None = None  # exact aggregates of every row for the analyst (None when off)
+    aggregates_s: float = 0.0
 
 
 # One pass over the file as DuckDB reads it: (path, compression) inside the block.
@@ -81,11 +86,21 @@ Readable = Callable[[], AbstractContextManager[tuple[Path, str]]]
 
 
 def profile_large_file(
-    data: Path | ObjectStream, name: str, limits: Limits, *, sample_rows: int | None = None
+    data: Path | ObjectStream,
+    name: str,
+    limits: Limits,
+    *,
+    sample_rows: int | None = None,
+    aggregates: bool = True,
 ) -> LargeFileResult:
     """Profile the CSV at ``data`` without loading it: a local file (read by DuckDB itself, in parallel),
     or an object read as a stream once per pass, never staged on disk. ``name`` decides gzip/tsv, as
-    for ``read_csv``."""
+    for ``read_csv``.
+
+    With ``aggregates`` (the pipeline), the analyst's aggregates of every row are computed too, while
+    the table is still open (``shared.aggregates``); ``make bench`` times the profile alone without them.
+    """
+    from shared.aggregates import analyst_aggregates
     from shared.profile import profile_with
 
     with tempfile.TemporaryDirectory(prefix="csv-insights-duckdb-") as work:
@@ -111,9 +126,14 @@ def profile_large_file(
             spec = _whole_numbers_only(con, spec)
             load_s = time.perf_counter() - started
             started = time.perf_counter()
-            profile = profile_with(DuckDBEngine(con, "data"))
+            engine = DuckDBEngine(con, "data")
+            profile = profile_with(engine)
             profile_s = time.perf_counter() - started
             sample = _sample(con, spec.recipes, SAMPLE_ROWS if sample_rows is None else sample_rows)
+            started = time.perf_counter()
+            # the engine has every pair's r already: the correlation matrix costs no second scan
+            computed = analyst_aggregates(con, "data", profile, sample, engine.pearson) if aggregates else None
+            aggregates_s = time.perf_counter() - started
         finally:
             con.close()
     warning = (
@@ -121,6 +141,13 @@ def profile_large_file(
         f"profile and a representative sample of {len(sample):,} rows (uniform random without replacement, "
         "fixed seed, in file order)"
     )
+    if computed is not None:
+        warning = (
+            f"large file ({profile.rows:,} rows): the profile and the analyst's aggregates (totals, groups, "
+            "periods, histograms, box plots, correlations, extreme rows) cover every row; the analyst also "
+            f"got a representative sample of {len(sample):,} rows (uniform random without replacement, fixed "
+            "seed, in file order)"
+        )
     table = replace(
         head,
         frame=sample,
@@ -132,7 +159,9 @@ def profile_large_file(
         "large file: loaded in %.1f s, profiled in %.1f s, sample of %d rows", load_s, profile_s, len(sample)
     )
     sha256 = digests[0] if digests else None
-    return LargeFileResult(table, profile, len(sample), exact_sql, load_s, profile_s, sha256)
+    return LargeFileResult(
+        table, profile, len(sample), exact_sql, load_s, profile_s, sha256, computed, aggregates_s
+    )
 
 
 def _open(data: Path | ObjectStream) -> BinaryIO:
@@ -359,7 +388,8 @@ def _drop_out_of_range_datetimes(con: duckdb.DuckDBPyConnection, names: list[str
 
 
 def _whole_numbers_only(con: duckdb.DuckDBPyConnection, spec: ReadSpec) -> ReadSpec:
-    """The spec with integer columns that hold a fractional value further down read as floats.
+    """Type the integer columns (loaded as DOUBLE) as the reader does: BIGINT when every value is whole,
+    and otherwise the spec says float64 for that column.
 
     The head decided "integer"; a value such as 2.5 below it would make the reader, seeing the whole
     file, read the column as floats (and Int64 cannot hold it), so the column becomes float64 here too.
@@ -367,8 +397,12 @@ def _whole_numbers_only(con: duckdb.DuckDBPyConnection, spec: ReadSpec) -> ReadS
     integers = [r.name for r in spec.recipes if r.converter == "to_number" and r.kwargs.get("integer")]
     if not integers:
         return spec
-    checks = ", ".join(f"coalesce(bool_and({quote(n)} = floor({quote(n)})), true)" for n in integers)
+    checks = ", ".join(
+        f"coalesce(bool_and({quote(n)} = floor({quote(n)}) AND abs({quote(n)}) < 9.2e18), true)" for n in integers
+    )
     whole = dict(zip(integers, con.execute(f"SELECT {checks} FROM data").fetchall()[0], strict=True))
+    for name in (n for n in integers if whole[n]):
+        con.execute(f"ALTER TABLE data ALTER COLUMN {quote(name)} SET DATA TYPE BIGINT")
     if all(whole.values()):
         return spec
     recipes = [

@@ -15,6 +15,7 @@ from typing import Any
 
 from shared import formatting as fmt
 from shared import markdown as md
+from shared.cells import cells_of, read_aggregates
 from shared.messages import ResultMessage
 
 NBFORMAT = 4
@@ -126,12 +127,27 @@ def _intro(message: ResultMessage, data_path: str) -> str:
             f"{fmt.size(src.size)}" + (f", SHA-256 {md.code_span(src.sha256)}" if src.sha256 else "") + ".",
             f"Run {md.code_span(message.run_id)}, {fmt.timestamp(message.created_at)}, analysed by {who}; "
             f"status: {md.escape(message.status)}.",
-            "**How to re-run.** Put a copy of the original file next to this notebook as "
-            f"{md.code_span(data_path)}, or set `DATA` in the next cell to its path, then run all cells. "
-            "The next cell rebuilds `df` the way the pipeline read the file and writes `data.csv`, the "
-            "file every analysis cell reads. Cells tagged `raises-exception` failed in the original run "
-            f"too. The code was written by {who}: read it before you run it.",
+            _how_to_rerun(message, data_path, who),
         ]
+    )
+
+
+def _how_to_rerun(message: ResultMessage, data_path: str, who: str) -> str:
+    if read_aggregates(cells_of(message.steps)):
+        # a large file: the cells read the aggregates of every row, which the report folder does not keep
+        return (
+            "**Re-running.** The file was too large to load, so the analysis cells read `aggregates.json`, "
+            "the aggregates of every row that DuckDB computed during the run; that file is not kept with the "
+            "report, so these cells show what ran and what it printed but do not re-run as they are. The next "
+            "cell rebuilds `df` from a copy of the original file (every row, in memory) and writes `data.csv`. "
+            f"The code was written by {who}: read it before you run it."
+        )
+    return (
+        "**How to re-run.** Put a copy of the original file next to this notebook as "
+        f"{md.code_span(data_path)}, or set `DATA` in the next cell to its path, then run all cells. "
+        "The next cell rebuilds `df` the way the pipeline read the file and writes `data.csv`, the "
+        "file every analysis cell reads. Cells tagged `raises-exception` failed in the original run "
+        f"too. The code was written by {who}: read it before you run it."
     )
 
 

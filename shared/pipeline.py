@@ -112,7 +112,7 @@ def run_analysis(
     prefix = artifacts_prefix(settings, slug, rid)
     message = failed_message(source, services, None)
     timings = message.timings
-    table = profile = None
+    table = profile = aggregates = None
     try:
         _check_size(source, settings)
         if callable(data):
@@ -130,8 +130,10 @@ def run_analysis(
                 result = profile_large_file(readable, source.name, Limits.from_settings(settings))
             if result.sha256:
                 message.source = source = replace(source, sha256=result.sha256)
-            table, profile = result.table, result.profile
+            table, profile, aggregates = result.table, result.profile, result.aggregates
             timings["read_s"], timings["profile_s"] = result.load_s, result.profile_s
+            if aggregates is not None:
+                timings["aggregates_s"] = result.aggregates_s
         else:
             t = time.perf_counter()
             table = read_csv(data, source.name, Limits.from_settings(settings))
@@ -168,6 +170,7 @@ def run_analysis(
                 data_csv=table.to_clean_csv(),
                 questions=questions,
                 sampled=large,
+                aggregates=aggregates,
             )
         )
         timings["analysis_s"] = time.perf_counter() - t

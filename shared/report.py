@@ -12,7 +12,7 @@ from typing import Any
 
 from shared import formatting as fmt
 from shared import markdown as md
-from shared.cells import Cell, cells_of
+from shared.cells import Cell, cells_of, read_aggregates
 from shared.messages import SEVERITIES, ResultMessage
 
 OUTPUT_LINES = 25  # lines of a cell's output shown in the Analysis section (all of it is in the appendix)
@@ -462,11 +462,17 @@ def _usage(message: ResultMessage, usage: dict[str, Any]) -> str:
 def _appendix(cells: list[Cell]) -> str:
     if not cells:
         return "## Appendix: executed code\n\n_No code was executed._"
+    reads = (
+        "The cells read `aggregates.json`, the aggregates of every row that DuckDB computed for this large "
+        "file; it is not kept beside this report, so `analysis.ipynb` holds the same cells and their outputs "
+        "but cannot re-run them as they are."
+        if read_aggregates(cells)
+        else "The cells read `data.csv`, the table as the pipeline read it; `analysis.ipynb` beside this "
+        "report holds the same cells, ready to re-run against the original file."
+    )
     blocks = [
         "## Appendix: executed code",
-        "Every code cell the analyst ran, in order, with its outcome and output. The cells read "
-        "`data.csv`, the table as the pipeline read it; `analysis.ipynb` beside this report holds the "
-        "same cells, ready to re-run against the original file.",
+        "Every code cell the analyst ran, in order, with its outcome and output. " + reads,
     ]
     for cell in cells:
         outcome = _OUTCOMES.get(cell.outcome or "", cell.outcome) if cell.outcome else "no result recorded"

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import base64
+import json
 import time
 
+import pandas as pd
 import pytest
 
-from shared.analysts.base import Outcome, PartKind
+from shared import large_file
+from shared.analysts.base import AnalysisRequest, Outcome, PartKind
 from shared.analysts.gemini import GeminiAnalyst, GeminiConfig
 from shared.analysts.gemini_prompts import BEGIN_DATA, BEGIN_QUESTIONS, END_DATA
+from shared.csv_reader import Limits, read_csv
 from shared.errors import AnalysisError, PermanentError, TransientError
 from shared.settings import Settings
 from tests.gemini_data import chart_png, sales_frame
@@ -17,6 +21,7 @@ from tests.gemini_server import GeminiServer, answer, blocked, code, http_error,
 from tests.pipeline_inputs import request_for
 
 MODEL = "gemini-test-flash"
+LIMITS = Limits.from_settings(Settings())
 DF = sales_frame()
 REQ = request_for(DF, "sales.csv")
 REVENUE = DF["revenue"]
@@ -394,6 +399,38 @@ def test_large_file_goes_in_as_profile_and_sample_not_the_whole_file():
     assert f"sample of {sampled_rows} of 3000 rows" in out.warnings[0]
     intro = server.requests[0].texts()[0]
     assert f"SAMPLE of {sampled_rows} of 3000 rows" in intro and '"rows":3000' in intro
+
+
+def test_large_file_goes_in_as_sample_plus_aggregates_of_every_row_with_instructions(tmp_path):
+    path = tmp_path / "sales.csv"
+    sales_frame(3000).to_csv(path, index=False)
+    result = large_file.profile_large_file(path, path.name, LIMITS, sample_rows=300)
+    table = result.table
+    req = AnalysisRequest(
+        "sales", path.name, table, result.profile, table.to_clean_csv(), sampled=True, aggregates=result.aggregates
+    )
+    with GeminiServer([stats_turn(), charts_turn(), insights_turn()]) as server:
+        out = analyst(server).analyze(req)
+    first = server.requests[0]
+    assert inline_blobs(first.body) == [("text/csv", req.data_csv)]  # the 300-row sample, attached as is
+    texts = first.texts()
+    data_text, outro, guide, statistics = texts
+    assert data_text.startswith(BEGIN_DATA) and outro.startswith(END_DATA)
+    assert "SAMPLE of 300 of 3000 rows" in data_text and "aggregates below were computed by DuckDB" in data_text
+    # the aggregates travel inside the data markers, as compact JSON with exact totals of every row
+    block = data_text.split("Aggregates of every row (JSON, computed by DuckDB):\n", 1)[1]
+    sent = json.loads(block.strip())
+    full = read_csv(path, path.name, LIMITS).frame
+    groups = pd.DataFrame(sent["groups"]["rows"], columns=sent["groups"]["columns"])
+    revenue = groups[groups["metric"] == "revenue"].set_index("value")["total"]
+    expected = full.groupby("product")["revenue"].sum()
+    assert all(abs(revenue[k] - v) < 1e-6 * abs(v) for k, v in expected.items())
+    assert revenue["widget"] != pytest.approx(table.frame.groupby("product")["revenue"].sum()["widget"])
+    assert {"columns", "histograms", "extremes", "periods", "correlations"} <= set(sent)
+    # our instructions about them come after the data, outside the markers
+    assert "the attached CSV is only a sample" in guide and "take totals, means" in guide
+    assert "draw the histograms from the aggregates' bin counts" in server.requests[1].texts()[-1]
+    assert "sample of 300 of 3,000 rows with the profile and aggregates of every row" in out.warnings[0]
 
 
 def test_questions_are_a_fourth_turn_delimited_and_answered_with_code():

@@ -19,6 +19,7 @@ import pytest
 
 from scripts import analyze
 from shared import large_file
+from shared.analysts.local_code import nice_number
 from shared.csv_reader import Limits, read_csv
 from shared.errors import TransientError
 from shared.profile import compute_profile
@@ -194,7 +195,7 @@ def test_the_sample_is_bounded_deterministic_in_file_order_and_named_in_a_warnin
     assert first.table.read_spec.rows == 5000
 
 
-def test_a_large_file_goes_through_the_pipeline_as_profile_plus_sample(tmp_path, monkeypatch, capsys):
+def test_a_large_file_is_analysed_from_aggregates_of_every_row_not_the_sample(tmp_path, monkeypatch, capsys):
     data = tmp_path / "orders.csv"
     data.write_text(orders_csv(4000))
     monkeypatch.setenv("LARGE_FILE_BYTES", "10000")
@@ -205,12 +206,38 @@ def test_a_large_file_goes_through_the_pipeline_as_profile_plus_sample(tmp_path,
     result = json.loads(result_path.read_text())
     assert result["status"] == "succeeded", result.get("error")
     assert result["profile"]["rows"] == result["dataset"]["rows"] == 4000
-    assert any("sample of 500 rows" in w for w in result["warnings"])
-    texts = [p.get("text") or "" for s in result["steps"] for p in s["parts"]]
-    assert any("representative sample" in t for t in texts)  # the local analyst says so in the report
+    assert any("sample of 500 rows" in w and "aggregates" in w and "cover every row" in w for w in result["warnings"])
+    assert result["timings"]["aggregates_s"] > 0
     expected = compute_profile(read_csv(data, data.name, LIMITS))
     assert_same(result["profile"], as_json(expected))
 
+    # the totals per region in the report are every row's, and the sample's would read differently
+    full = read_csv(data, data.name, LIMITS).frame
+    totals = full.groupby("region")["amount"].sum()
+    sample = large_file.profile_large_file(data, data.name, LIMITS, sample_rows=500, aggregates=False).table.frame
+    sample_totals = sample.groupby("region")["amount"].sum()
+    assert nice_number(sample_totals["north"]) != nice_number(totals["north"])
+    (groups,) = [s for s in result["insights"] if s.startswith("Totals by region")]
+    shares = totals / totals.sum() * 100
+    listed = ", ".join(
+        f"{region} {nice_number(total)} ({shares[region]:.1f}%)"
+        for region, total in totals.sort_values(ascending=False).items()
+    )
+    assert f"amount {listed};" in groups
+    report = (result_path.parent / "report.md").read_text()
+    assert groups in report
+
+    # the cells read the aggregates, never the rows; the charts exist
+    codes = [p["code"] for s in result["steps"] for p in s["parts"] if p["kind"] == "code"]
+    assert 'open("aggregates.json"' in codes[0] and not any("read_csv" in c for c in codes)
+    charts = sorted((result_path.parent / "charts").glob("*.png"))
+    assert len(charts) >= 6 and all(c.read_bytes().startswith(b"\x89PNG") for c in charts)
+    # and the report says what covers every row and what the sample was for
+    assert "DuckDB computed the aggregates over all 4,000 rows" in report
+    assert "None of the numbers comes from the 500-row sample" in report
+    assert "The cells read `aggregates.json`" in report
+    notebook = json.loads((result_path.parent / "analysis.ipynb").read_text())
+    assert "do not re-run as they are" in "".join(notebook["cells"][0]["source"])
 
 @pytest.mark.parametrize("streamed", [False, True], ids=["file", "stream"])
 def test_large_gzip_files_are_capped_and_corrupt_ones_refused(tmp_path, monkeypatch, streamed):

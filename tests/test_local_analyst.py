@@ -19,7 +19,8 @@ import pytest
 from shared.analysts import local as local_module
 from shared.analysts.base import Outcome, PartKind
 from shared.analysts.local import LocalAnalyst
-from shared.analysts.local_code import Cell, is_month_column
+from shared.analysis_plan import is_month_column
+from shared.analysts.local_code import Cell
 from shared.sandbox import PNG_SIGNATURE, SandboxLimits
 from shared.settings import Settings
 from tests.pipeline_inputs import SAMPLES, request_for
@@ -198,7 +199,7 @@ def test_hostile_column_names_do_not_break_or_inject_code():
         imports = {
             a.name for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom)) for a in n.names
         }
-        assert imports <= {"json", "numpy", "pandas", "matplotlib.pyplot", "FuncFormatter"}
+        assert imports <= {"json", "numpy", "pandas", "matplotlib.pyplot", "FuncFormatter", "cbook"}
         assert not any("system" in getattr(n, "attr", "") for n in ast.walk(tree))
         if "NUMERIC = " in code:
             assert set(HOSTILE[:4]) <= strings
@@ -247,8 +248,8 @@ def test_questions_get_a_plain_answer_and_samples_are_declared():
 def test_a_failing_cell_is_named_in_warnings_and_the_rest_goes_on(monkeypatch):
     original = local_module.build_cells
 
-    def with_broken_cell(plan, mark):
-        cells = original(plan, mark)
+    def with_broken_cell(plan, mark, **kwargs):
+        cells = original(plan, mark, **kwargs)
         return cells[:2] + [Cell("statistics", "broken cell", "Fails on purpose.", "1 / 0")] + cells[2:]
 
     monkeypatch.setattr(local_module, "build_cells", with_broken_cell)
@@ -264,8 +265,8 @@ def test_a_failing_cell_is_named_in_warnings_and_the_rest_goes_on(monkeypatch):
 def test_a_hung_cell_is_cut_off_and_the_later_cells_still_run(monkeypatch):
     original = local_module.build_cells
 
-    def with_hung_cell(plan, mark):
-        cells = original(plan, mark)
+    def with_hung_cell(plan, mark, **kwargs):
+        cells = original(plan, mark, **kwargs)
         return (
             cells[:2] + [Cell("statistics", "hung cell", "Never ends.", "while True:\n    pass")] + cells[2:]
         )
@@ -337,3 +338,21 @@ def test_the_profile_cross_check_finds_no_contradiction_in_the_sample_insights(s
         profile = request_for(SAMPLES / f"{name}.csv").profile.to_dict()
         outputs = [p.output or "" for p in analysis.parts() if p.kind is PartKind.RESULT]
         assert cross_check(analysis.insights, profile, outputs) == [], name
+
+
+def test_a_boolean_category_keeps_both_groups_and_largest_groups_take_any_number_of_columns():
+    rng = np.random.default_rng(4)
+    frame = pd.DataFrame(
+        {
+            "customer": [f"c{i % 100}" for i in range(600)],
+            "paid": [i % 3 == 0 for i in range(600)],
+            "revenue": np.round(rng.normal(100, 10, 600), 2),
+            "units": rng.integers(1, 9, 600),
+            "price": np.round(rng.normal(5, 1, 600), 2),
+        }
+    )
+    analysis = analyze(frame)
+    assert_clean_run(analysis)  # 'largest groups' once failed with more than two numeric columns
+    totals = frame.groupby("paid")["revenue"].sum()
+    sentence = sentence_with(analysis.insights, "Totals by paid")
+    assert f"True {totals[True]:,.0f}" in sentence and f"False {totals[False]:,.0f}" in sentence

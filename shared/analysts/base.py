@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from shared.aggregates import Aggregates
     from shared.csv_reader import Table
     from shared.profile import Profile
 
@@ -107,6 +108,7 @@ class AnalysisRequest:
     data_csv: bytes
     questions: str | None = None
     sampled: bool = False  # data_csv is a representative sample, not every row
+    aggregates: Aggregates | None = None  # a large file: exact aggregates of every row (shared.aggregates)
 
 
 class Analyst(Protocol):

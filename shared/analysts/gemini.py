@@ -23,7 +23,7 @@ import random
 import re
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -422,7 +422,10 @@ class GeminiAnalyst:
         deadline = time.monotonic() + self.settings.analysis_deadline_s
         chat = self.chat(prompts.SYSTEM_INSTRUCTION, deadline)
         data_parts, warnings = self._data_parts(request)
-        turns = [prompts.STATISTICS, prompts.CHARTS, prompts.INSIGHTS]
+        charts = prompts.CHARTS
+        if request.aggregates is not None:
+            charts = replace(charts, prompt=charts.prompt + prompts.AGGREGATE_CHARTS)
+        turns = [prompts.STATISTICS, charts, prompts.INSIGHTS]
         if request.questions and request.questions.strip():
             turns.append(prompts.questions_turn(request.questions))
 
@@ -488,22 +491,34 @@ class GeminiAnalyst:
         return problems
 
     def _data_parts(self, request: AnalysisRequest) -> tuple[list[Any], list[str]]:
-        """The untrusted data block: intro, profile, the CSV (whole or sampled) as a text/csv part."""
+        """The untrusted data block: intro, profile, aggregates of every row (a large file), the CSV
+        (whole or sampled) as a text/csv part; then, for a large file, how to use the aggregates."""
         from google.genai import types
 
         warnings: list[str] = []
         profile_json = compact_profile_json(request.profile.to_dict())
+        aggregates = request.aggregates
+        block = prompts.profile_block(profile_json)
+        if aggregates is not None:
+            block += prompts.aggregates_block(aggregates.compact_json())
         budget = self.settings.prompt_budget_bytes
         data = request.data_csv
-        sampled_rows: int | None = None
-        if len(data) + len(profile_json) > budget:
-            sample = representative_sample(data, max(budget - len(profile_json), budget // 4))
+        sampled_rows: int | None = len(request.table.frame) if request.sampled and request.table else None
+        if len(data) + len(block) > budget:
+            sample = representative_sample(data, max(budget - len(block), budget // 4))
             data, sampled_rows = sample.csv, sample.rows
             total = request.profile.rows or sample.total_rows
             warnings.append(
                 f"Gemini analysed a sample of {sample.rows} of {total} rows: the file as CSV is "
                 f"{len(request.data_csv):,} bytes, over the prompt budget of {budget:,} bytes "
                 "(PROMPT_BUDGET_BYTES). The profile and its statistics cover every row."
+                + (" So do the aggregates Gemini was given." if aggregates is not None else "")
+            )
+        elif aggregates is not None:
+            warnings.append(
+                f"Gemini got a sample of {sampled_rows:,} of {request.profile.rows:,} rows with the profile and "
+                "aggregates of every row (computed by DuckDB), and was told to take totals, statistics, "
+                "histograms and series from the aggregates: numbers it computed from the sample are estimates."
             )
         elif request.sampled:
             warnings.append("Gemini analysed a sample of the rows, not the whole file.")
@@ -513,12 +528,17 @@ class GeminiAnalyst:
             len(request.profile.columns),
             len(request.data_csv),
             sampled_rows,
+            large=request.sampled,
+            aggregated=aggregates is not None,
         )
-        return [
-            intro + prompts.profile_block(profile_json),
+        parts: list[Any] = [
+            intro + block,
             types.Part.from_bytes(data=data, mime_type="text/csv"),
             prompts.data_outro(),
-        ], warnings
+        ]
+        if aggregates is not None:
+            parts.append(prompts.AGGREGATES_GUIDE)
+        return parts, warnings
 
 
 def raise_if_permanent(problems: list[Problem], step: str) -> None:

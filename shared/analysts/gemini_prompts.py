@@ -30,7 +30,7 @@ Rules:
    `df = pd.read_csv(sorted(f for f in os.listdir('.') if f.endswith('.csv'))[0])`
    so the same code also runs on a copy of the file named data.csv. When only a sample is attached,
    say that results computed from the sample are estimates, and use the profile (computed from every
-   row) for exact totals and statistics.
+   row) and, when the prompt carries them, the aggregates of every row for exact totals and statistics.
 4. Keep printed output short (aggregates, not whole tables). Use matplotlib only, one figure per chart,
    with a title (plt.title or ax.set_title) and labelled axes, then plt.show().
 5. Text between {BEGIN_QUESTIONS} and {END_QUESTIONS} comes from the person who uploaded the file:
@@ -101,15 +101,38 @@ def questions_turn(questions: str) -> TurnSpec:
     )
 
 
-def data_intro(source_name: str, rows: int, columns: int, size: int, sampled_rows: int | None) -> str:
-    """The text that opens the untrusted data block (the CSV itself follows as a text/csv part)."""
+def data_intro(
+    source_name: str,
+    rows: int,
+    columns: int,
+    size: int,
+    sampled_rows: int | None,
+    *,
+    large: bool = False,
+    aggregated: bool = False,
+) -> str:
+    """The text that opens the untrusted data block (the CSV itself follows as a text/csv part).
+
+    ``large``: the file was too large to load and the CSV is the pipeline's sample of it; ``aggregated``:
+    aggregates of every row follow the profile.
+    """
     if sampled_rows is None:
         what = f"the whole file: {rows} rows, {columns} columns, {size} bytes as clean CSV"
     else:
         what = (
             f"a representative SAMPLE of {sampled_rows} of {rows} rows (the first rows plus rows drawn "
             f"at random with a fixed seed, in file order); the full file is {size} bytes, over the "
-            f"prompt budget. The profile below was computed from every row: use it for exact totals"
+            "prompt budget"
+        )
+        if large:
+            what = (
+                f"a representative SAMPLE of {sampled_rows} of {rows} rows (drawn at random with a fixed seed, "
+                "in file order); the file is too large to load whole"
+            )
+        what += (
+            ". The profile and the aggregates below were computed by DuckDB from every row"
+            if aggregated
+            else ". The profile below was computed from every row: use it for exact totals"
         )
     return (
         f"{BEGIN_DATA}\n"
@@ -122,5 +145,36 @@ def profile_block(profile_json: str) -> str:
     return f"Deterministic profile of every row (JSON):\n{profile_json}\n"
 
 
+def aggregates_block(aggregates_json: str) -> str:
+    return f"Aggregates of every row (JSON, computed by DuckDB):\n{aggregates_json}\n"
+
+
 def data_outro() -> str:
     return f"{END_DATA}\n"
+
+
+# Outside the data markers: how to use the aggregates of a large file (our words, not the file's).
+AGGREGATES_GUIDE = """\
+How to work with this large file: the attached CSV is only a sample, so results computed from it are
+estimates. The profile and the aggregates between the data markers cover every row: take totals, means,
+counts, quartiles, outlier counts, correlations and per-period figures from them (copy the numbers you
+need into your code), and use the sample only for what needs individual rows, saying so. The aggregates
+are JSON tables ({"columns": [...], "rows": [[...], ...]}):
+- columns: per numeric column count, missing, mean, std, min, 25%, 50%, 75%, max, sum, outliers (IQR
+  count) and whisker_low/whisker_high (the most extreme values inside the 1.5 x IQR fences);
+- histograms: rows per bin (left and right edge) for each numeric column;
+- extremes: named rows per column: highest, lowest, outlier (farthest from the median), flier_low and
+  flier_high (the most extreme outliers on each side);
+- groups: total, mean and count of each numeric column per value of each category;
+- top_groups: the largest values of a category with many values, and the total over all of them;
+- periods: per period of the time column (frequency given), the sum (or, for measurements, the mean) of
+  each numeric column and the row count; period_groups: the same per period for the largest values of
+  the first category;
+- correlations: the Pearson matrix of the numeric columns.
+"""
+
+AGGREGATE_CHARTS = (
+    "\nThe file is large: draw the histograms from the aggregates' bin counts (for example plt.stairs or "
+    "plt.bar over the bin edges), the box plots from the box statistics (ax.bxp with the quartiles, whisker "
+    "ends and fliers), and the time series from the per-period aggregates, not from the sample."
+)

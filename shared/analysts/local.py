@@ -1,8 +1,11 @@
 """The local analyst (the embedded default, no language model).
 
-It writes pandas/matplotlib code for the dataset's shape (``local_code``), runs it in the sandbox
-(``shared.sandbox``), and writes insight sentences from the numbers the code printed
+It writes pandas/matplotlib code for the dataset's shape (``local_code``, ``local_charts``), runs it in
+the sandbox (``shared.sandbox``), and writes insight sentences from the numbers the code printed
 (``local_insights``). Steps: statistics, charts, insights (and questions, to say it cannot answer them).
+
+A large file comes with aggregates of every row (``request.aggregates``): the code then reads those
+(``aggregates.json``) instead of the sample in ``data.csv``, so every number and chart covers every row.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from shared.analysts.base import Analysis, AnalysisRequest, Outcome, Part, Step, Usage
-from shared.analysts.local_code import Cell, build_cells, make_plan
+from shared.analysis_plan import make_plan
+from shared.analysts.local_code import Cell, build_cells
 from shared.analysts.local_insights import write_insights
 from shared.sandbox import CellResult, SandboxLimits, run_cells
 
@@ -47,11 +51,14 @@ class LocalAnalyst:
         """Generate, run and describe the analysis of ``request.data_csv``."""
         began = time.monotonic()
         frame = getattr(request.table, "frame", None) if request.table is not None else None
-        plan = make_plan(request.profile, frame)
+        aggregates = request.aggregates
+        # the aggregates were computed for a plan: the code must ask for exactly those
+        plan = aggregates.plan if aggregates is not None else make_plan(request.profile, frame)
         # A per-run marker: a data value cannot forge a machine line it cannot guess.
         mark = "@@result-" + secrets.token_hex(4)
-        cells = build_cells(plan, mark)
-        results = self._run(cells, request.data_csv, replace(self.limits, keep_prefix=mark + " "))
+        cells = build_cells(plan, mark, aggregated=aggregates is not None)
+        files = {"data.csv": request.data_csv, **(aggregates.files() if aggregates is not None else {})}
+        results = self._run(cells, files, replace(self.limits, keep_prefix=mark + " "))
 
         parsed: dict[str, Any] = {}
         warnings: list[str] = []
@@ -88,9 +95,8 @@ class LocalAnalyst:
             warnings=warnings,
         )
 
-    def _run(self, cells: list[Cell], data_csv: bytes, limits: SandboxLimits) -> list[CellResult]:
+    def _run(self, cells: list[Cell], files: dict[str, bytes], limits: SandboxLimits) -> list[CellResult]:
         """Run every cell; if the sandbox stopped (a timeout kills it), run the rest once more, load first."""
-        files = {"data.csv": data_csv}
         results = run_cells([c.code for c in cells], files, limits)
         stopped = next((i for i, r in enumerate(results) if not r.ran), None)
         if stopped is not None and stopped > 1:
@@ -109,13 +115,9 @@ class LocalAnalyst:
     ) -> list[Step]:
         statistics = Step("statistics", "Statistics")
         charts = Step("charts", "Charts")
-        if request.sampled:
-            statistics.parts.append(
-                Part.of_text(
-                    f"The table has {request.profile.rows:,} rows; these numbers come from a representative sample "
-                    "of them (data.csv holds the sample), so totals are the sample's totals."
-                )
-            )
+        coverage = _coverage(request)
+        if coverage:
+            statistics.parts.append(Part.of_text(coverage))
         for cell, result in zip(cells, results):
             step = statistics if cell.step == "statistics" else charts
             step.parts.append(Part.of_text(cell.text))
@@ -130,12 +132,13 @@ class LocalAnalyst:
             charts.parts.append(Part.of_text("No chart applies to these columns."))
 
         lines = "\n".join(f"- {s}" for s in insights) if insights else "- No insight could be computed."
+        every_row = f", every one computed over all {request.profile.rows:,} rows" if request.aggregates else ""
         insight_step = Step(
             "insights",
             "Insights",
             [
                 Part.of_text(
-                    "Written from the numbers the cells above printed (no language model):\n\n" + lines
+                    f"Written from the numbers the cells above printed (no language model){every_row}:\n\n" + lines
                 )
             ],
         )
@@ -143,6 +146,27 @@ class LocalAnalyst:
         if request.questions:
             steps.append(Step("questions", "Your questions", [Part.of_text(QUESTIONS_ANSWER)]))
         return steps
+
+
+def _coverage(request: AnalysisRequest) -> str | None:
+    """What the numbers of a large file cover: every row (aggregates) or a sample; None for a file read whole."""
+    if not request.sampled:
+        return None
+    rows = request.profile.rows
+    sample = len(request.table.frame) if request.table is not None else None
+    sample_text = f"the {sample:,}-row sample" if sample is not None else "the sample"
+    if request.aggregates is None:
+        return (
+            f"The table has {rows:,} rows; these numbers come from a representative sample of them "
+            "(data.csv holds the sample), so totals are the sample's totals."
+        )
+    return (
+        f"The file is large ({rows:,} rows), so it was not loaded: DuckDB computed the aggregates over all "
+        f"{rows:,} rows (sums, means and counts per column, per category and per period; histogram bins; "
+        "box-plot statistics; correlations; the highest, lowest and most outlying rows by name) and the cells "
+        "below read them from aggregates.json, so every number and chart covers every row. None of the numbers "
+        f"comes from {sample_text} in data.csv. Box plots draw only the most extreme outliers."
+    )
 
 
 def _parse_marks(output: str, mark: str) -> dict[str, Any]:

@@ -3,131 +3,20 @@
 Column names, category values and titles are untrusted text: they only ever enter the code through
 ``repr()`` (as string literals), never pasted into it. Every cell prints readable tables and one machine
 line per result (``MARK`` + JSON) that the analyst parses; the insight sentences use nothing else.
+
+Two sources, one analysis. A cell first builds the small tables it needs (totals per group, per
+period, bin counts, box statistics, ...): from ``df`` with pandas for a file read whole, or from
+``aggregates.json`` for a large file (``shared.aggregates``: DuckDB over every row; ``data.csv`` then
+holds only a sample and is not read). What follows (printing, machine lines, drawing) is the same code
+in both modes. This module writes the load and statistics cells; ``local_charts`` the chart cells.
 """
 
 from __future__ import annotations
 
 import math
-import re
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
-if TYPE_CHECKING:
-    import pandas as pd
-
-    from shared.profile import Profile
-
-MAX_NUMERIC = 12  # columns in the statistics
-MAX_CHART_NUMERIC = 6  # columns in histogram / box plot grids
-MAX_CATEGORIES = 3  # categorical columns used for group-bys
-MAX_GROUPS = 20  # a categorical with more distinct values is not grouped by
-MAX_PERIODS = 400
-
-MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-_MONTH_WORD = re.compile(
-    r"^(jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sep(t(ember)?)?|oct(ober)?"
-    r"|nov(ember)?|dec(ember)?)\.?$",
-    re.IGNORECASE,
-)
-# Period code -> (unit word, growth phrase, label format for Period.strftime)
-FREQUENCIES = {
-    "h": ("hour", "hour-over-hour", "%Y-%m-%d %H:00"),
-    "D": ("day", "day-over-day", "%Y-%m-%d"),
-    "W": ("week", "week-over-week", "week of %Y-%m-%d"),
-    "M": ("month", "month-over-month", "%b %Y"),
-    "Q": ("quarter", "quarter-over-quarter", "%Y Q%q"),
-    "Y": ("year", "year-over-year", "%Y"),
-}
-_GRANULARITY_FREQ = {
-    "second": "h",
-    "minute": "h",
-    "hour": "h",
-    "day": "D",
-    "week": "W",
-    "month": "M",
-    "quarter": "Q",
-    "year": "Y",
-}
-_FREQ_DAYS = {"h": 1 / 24, "D": 1, "W": 7, "M": 30.44, "Q": 91.3, "Y": 365.25}
-
-
-# Names of measurements whose sum means nothing (temperatures, prices, rates, sizes): grouped and per
-# period they are averaged; everything else (amounts, counts, quantities) is summed.
-_INTENSIVE = re.compile(
-    r"(^|_)(temp\w*|prices?|rates?|ratio|pct|percent\w*|share|avg|average|mean|median|min|max|score|rating|age|"
-    r"length\w*|depth|width|height|weight|mass|lat|latitude|lon|lng|longitude|speed|response\w*|latency|p\d\d|"
-    r"index|grade|level|prob\w*|humidity|pressure|wind|mm|cm|kg|g|km|margin|bmi|duration|time|discount)(_|$)"
-)
-# Amounts a reader asks about first: they lead the per-group and per-period analyses and the growth insight.
-_AMOUNT = re.compile(r"(^|_)(revenue|sales|amount|total|profit|income|turnover|gmv|spend|cost|value|gross|net)(_|$)")
-MAX_KEY_METRICS = 3  # metrics in per-group and per-period analyses
-# Whole-number columns named for a calendar unit are labels of time, not quantities.
-_CALENDAR = re.compile(r"(^|_)(year|yr|month|week|day|quarter|hour|fiscal_year)$")
-
-
-def _words(name: str) -> str:
-    """customerAvgPrice / 'Avg Price' -> customer_avg_price"""
-    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", str(name))
-    return re.sub(r"[^0-9a-z]+", "_", spaced.lower()).strip("_")
-
-
-def is_additive(name: str) -> bool:
-    """True when totals of the column mean something (revenue, quantity); False for measurements."""
-    return not _INTENSIVE.search(_words(name))
-
-
-def is_amount(name: str) -> bool:
-    """True for the money-like columns (revenue, sales, amount...) that matter most to a reader."""
-    return bool(_AMOUNT.search(_words(name)))
-
-
-def key_metrics(numeric: list[str], additive: list[str]) -> list[str]:
-    """Up to MAX_KEY_METRICS columns for group-bys and periods: amounts first, then other summed
-    columns, then measurements; returned in file order so tables read like the file."""
-    def rank(item: tuple[int, str]) -> tuple[int, int]:
-        index, name = item
-        return (0 if is_amount(name) else 1 if name in additive else 2, index)
-
-    chosen = {name for _, name in sorted(enumerate(numeric), key=rank)[:MAX_KEY_METRICS]}
-    return [name for name in numeric if name in chosen]
-
-
-def _is_calendar_number(name: str, frame: pd.DataFrame | None) -> bool:
-    if not _CALENDAR.search(_words(name)) or frame is None or name not in frame:
-        return False
-    values = frame[name].dropna()
-    try:
-        return bool(len(values)) and bool((values.astype(float) % 1 == 0).all())
-    except (TypeError, ValueError):
-        return False
-
-
-@dataclass
-class Plan:
-    """What the dataset's shape allows: the columns each analysis uses."""
-
-    numeric: list[str]
-    additive: list[str]  # numeric columns that are summed by group/period; the others are averaged
-    key: list[str]  # the metrics of per-group and per-period analyses (see key_metrics)
-    categories: list[str]  # low-cardinality categoricals/booleans, for group-bys
-    datetimes: list[str]  # parsed with parse_dates
-    strings: list[str]  # read as text, never guessed numeric
-    time: str | None = None  # the time axis column
-    time_kind: str | None = None  # "datetime" | "month"
-    freq: str | None = None  # key of FREQUENCIES ("M" for month names)
-    label_candidates: list[list[str]] = field(default_factory=list)
-    first_category: str | None = None  # for counts when there is nothing numeric
-    coarsened: bool = False  # periods are coarser than the data's granularity
-    top_category: str | None = None  # many distinct, repeating values: only its largest groups
-    rank_chart: bool = False  # few named rows and no categories: a bar chart per metric ranks them
-
-    @property
-    def unit(self) -> str:
-        return FREQUENCIES[self.freq][0] if self.freq else "period"
-
-    @property
-    def growth_phrase(self) -> str:
-        return FREQUENCIES[self.freq][1] if self.freq else "period-over-period"
+from shared.analysis_plan import FREQUENCIES, MONTH_NAMES, Plan
 
 
 @dataclass
@@ -138,103 +27,6 @@ class Cell:
     code: str
 
 
-def is_month_column(values: pd.Series) -> bool:
-    """True for a text column whose values are all month names (Jan, February, sept., ...)."""
-    distinct = values.dropna().astype(str).str.strip().unique()
-    return len(distinct) >= 2 and all(_MONTH_WORD.match(v) for v in distinct)
-
-
-def make_plan(profile: Profile, frame: pd.DataFrame | None) -> Plan:
-    """Choose the columns for each analysis from the profile (and the frame, for month names/uniqueness)."""
-    measures = [c for c in profile.of_type("numeric") if not _is_calendar_number(c.name, frame)]
-    numeric = [c.name for c in measures if c.count > 0][:MAX_NUMERIC]
-    numeric += [c.name for c in measures if c.count == 0][: max(0, MAX_NUMERIC - len(numeric))]
-    categories = [
-        c.name
-        for c in profile.columns
-        if c.type in ("categorical", "boolean") and 2 <= c.distinct <= MAX_GROUPS
-    ][:MAX_CATEGORIES]
-    datetimes = [c.name for c in profile.of_type("datetime")]
-    strings = [c.name for c in profile.columns if c.type in ("categorical", "text", "identifier")]
-    plan = Plan(
-        numeric=numeric,
-        additive=[n for n in numeric if is_additive(n)],
-        key=key_metrics(numeric, [n for n in numeric if is_additive(n)]),
-        categories=categories,
-        datetimes=datetimes,
-        strings=strings,
-    )
-
-    usable_dt = [c for c in profile.of_type("datetime") if c.count >= 2 and c.distinct >= 2]
-    if usable_dt:
-        col = usable_dt[0]
-        plan.time, plan.time_kind, plan.freq = (
-            col.name,
-            "datetime",
-            _choose_freq(col.granularity, col.start, col.end),
-        )
-        # Only periods coarser than the data's own step can end incomplete (10 days of a month).
-        plan.coarsened = _GRANULARITY_FREQ.get(col.granularity or "") != plan.freq
-    elif frame is not None:
-        for c in profile.columns:
-            if (
-                c.type in ("categorical", "text", "identifier")
-                and c.name in frame
-                and is_month_column(frame[c.name])
-            ):
-                plan.time, plan.time_kind, plan.freq = c.name, "month", "M"
-                break
-
-    if plan.time in plan.categories:  # a month-name column is the time axis, not a category
-        plan.categories.remove(plan.time)
-        categories = plan.categories
-    singles = [c.name for c in profile.columns if c.type == "identifier"]
-    singles += [
-        c.name for c in profile.columns if c.type in ("categorical", "text") and c.name not in singles
-    ]
-    if plan.time:
-        singles.append(plan.time)
-    plan.label_candidates = [[name] for name in singles[:6]]
-    if plan.time and categories:
-        plan.label_candidates += [[plan.time, cat] for cat in categories[:2]]
-    plan.top_category = next(
-        (
-            c.name
-            for c in profile.columns
-            if c.type in ("categorical", "text", "identifier")
-            and c.name != plan.time
-            and MAX_GROUPS < c.distinct <= 0.5 * c.count
-        ),
-        None,
-    )
-    plan.rank_chart = (
-        not categories
-        and plan.time is None
-        and 2 <= profile.rows <= 40
-        and any(c.type == "identifier" for c in profile.columns)
-    )
-    cats_any = [c.name for c in profile.columns if c.type in ("categorical", "boolean") and c.distinct >= 1]
-    plan.first_category = cats_any[0] if cats_any else None
-    return plan
-
-
-def _choose_freq(granularity: str | None, start: str | None, end: str | None) -> str:
-    span_days = 0.0
-    if start and end:
-        try:
-            import pandas as pd
-
-            span_days = abs((pd.Timestamp(end) - pd.Timestamp(start)).total_seconds()) / 86400
-        except (ValueError, TypeError):
-            span_days = 0.0
-    order = list(FREQUENCIES)
-    freq = _GRANULARITY_FREQ.get(granularity or "", "D" if span_days <= 365 else "M")
-    # Coarsen until the series has a readable number of periods.
-    while order.index(freq) < len(order) - 1 and span_days / _FREQ_DAYS[freq] > MAX_PERIODS:
-        freq = order[order.index(freq) + 1]
-    return freq
-
-
 def chart_label(text: str, limit: int = 40) -> str:
     """Text safe to show in a matplotlib title or label: one line, no mathtext, not too long."""
     text = " ".join(str(text).split())
@@ -242,44 +34,142 @@ def chart_label(text: str, limit: int = 40) -> str:
     return text.replace("$", r"\$")
 
 
-def build_cells(plan: Plan, mark: str) -> list[Cell]:
-    """Every cell for this plan, in order: the first loads the data and must run before the others."""
-    cells = [_load_cell(plan, mark), _summary_cell(plan)]
+def build_cells(plan: Plan, mark: str, aggregated: bool = False) -> list[Cell]:
+    """Every cell for this plan, in order: the first loads the data and must run before the others.
+
+    ``aggregated``: the cells read ``aggregates.json`` (every row of a large file) instead of ``data.csv``.
+    """
+    from shared.analysts import local_charts as charts
+
+    cells = [_load_cell(plan, mark, aggregated), _summary_cell(aggregated)]
     if plan.numeric and plan.categories:
-        cells.append(_groups_cell(plan))
+        cells.append(_groups_cell(aggregated))
     if plan.numeric and plan.top_category:
-        cells.append(_top_groups_cell(plan))
+        cells.append(_top_groups_cell(plan, aggregated))
     if plan.time and plan.numeric:
-        cells.append(_time_cell(plan))
+        cells.append(_time_cell(plan, aggregated))
     if plan.numeric:
-        cells += [_rank_cell(), _outlier_cell()]
+        cells += [_rank_cell(aggregated), _outlier_cell(aggregated)]
     if len(plan.numeric) >= 2:
-        cells.append(_corr_cell())
+        cells.append(_corr_cell(aggregated))
     if plan.numeric:
-        cells += [_hist_cell(), _box_cell()]
+        cells += [charts.hist_cell(aggregated), charts.box_cell(aggregated)]
     if plan.time and plan.numeric:
-        cells.append(_line_cell(plan))
+        cells.append(charts.line_cell(plan))
     if plan.categories and plan.numeric:
-        cells.append(_bar_cell(plan))
+        cells.append(charts.bar_cell())
     elif not plan.numeric and plan.first_category:
-        cells.append(_count_bar_cell(plan))
-    elif plan.numeric and plan.rank_chart:
-        cells.append(_ranking_bar_cell())
+        cells.append(charts.count_bar_cell(plan, aggregated))
+    elif plan.numeric and plan.rank_chart and not aggregated:  # a ranking of every row: small tables only
+        cells.append(charts.ranking_bar_cell())
     if len(plan.numeric) >= 3:
-        cells.append(_heatmap_cell())
+        cells.append(charts.heatmap_cell())
+    if aggregated:
+        for cell in cells[1:]:
+            cell.text += EVERY_ROW[cell.step]
     return cells
 
 
-def _load_cell(plan: Plan, mark: str) -> Cell:
+EVERY_ROW = {
+    "statistics": " Computed from the aggregates of every row.",
+    "charts": " Drawn from the aggregates of every row.",
+}
+
+
+def source(aggregated: bool, frame: str, aggregates: str) -> str:
+    """The part of a cell that differs between the modes: where its tables come from."""
+    return (aggregates if aggregated else frame).strip()
+
+
+_HELPERS = """
+pd.set_option("display.width", 120)
+pd.set_option("display.max_columns", 20)
+pd.set_option("display.float_format", lambda v: f"{v:,.2f}" if abs(v) >= 1 else f"{v:.4g}")
+NUMBER = FuncFormatter(lambda v, _: f"{v:,.0f}" if abs(v) >= 1000 else f"{v:g}")
+
+
+def emit(key, value):
+    \"\"\"Print a machine-readable copy of the numbers above, for the analyst's sentences.\"\"\"
+    def plain(obj):
+        return obj.item() if hasattr(obj, "item") else str(obj)
+    print(MARK, json.dumps({"key": key, "value": value}, default=plain))
+
+
+def label(text, limit=40):
+    \"\"\"Text for a chart: one line, not too long, and no "$" mathtext.\"\"\"
+    text = " ".join(str(text).split())
+    text = text if len(text) <= limit else text[: limit - 1] + "…"
+    return text.replace("$", r"\\$")
+
+
+def clean(series):
+    \"\"\"A Series as a JSON-ready dict; missing and infinite values become None.\"\"\"
+    return {str(k): (None if pd.isna(v) or np.isinf(v) else float(v)) for k, v in series.items()}
+"""
+
+
+def _load_cell(plan: Plan, mark: str, aggregated: bool) -> Cell:
     months = ""
-    if plan.time_kind == "month":
+    if plan.time_kind == "month" and not aggregated:
         months = f"\nMONTHS = {{name: number for number, name in enumerate({list(MONTH_NAMES)!r}, start=1)}}"
     period = {
         None: "period = None",
         "month": "period = df[TIME].astype('string').str.strip().str[:3].str.lower().map(MONTHS)",
         "datetime": "period = df[TIME].dt.to_period(FREQ)",
     }[plan.time_kind]
-    code = f'''
+    frame = f"""
+LABEL_CANDIDATES = {plan.label_candidates!r}
+MARK = {mark!r}{months}
+
+df = pd.read_csv("data.csv", dtype={ {name: "string" for name in plan.strings}!r}, parse_dates={plan.datetimes!r})
+for column in {plan.datetimes!r}:
+    df[column] = pd.to_datetime(df[column], errors="coerce", format="ISO8601")
+for column in NUMERIC:
+    df[column] = pd.to_numeric(df[column], errors="coerce")
+{period}
+PRESENT = [column for column in NUMERIC if df[column].notna().any()]  # columns with at least one value
+
+# A readable name for each row (used by rankings and outliers): the first unique key, else the row number.
+row_name = pd.Series([f"row {{i + 1}}" for i in range(len(df))], index=df.index)
+for key in LABEL_CANDIDATES:
+    if len(df) and not df[key].isna().any(axis=None) and not df.duplicated(subset=key).any():
+        row_name = df[key[0]].astype("string")
+        for column in key[1:]:
+            row_name = row_name.str.cat(df[column].astype("string"), sep=" ")
+        break
+"""
+    aggregates = f"""
+MARK = {mark!r}
+
+# The file is too large to load: DuckDB computed these aggregates over every row (data.csv holds only a
+# sample of the rows and is not read here).
+with open("aggregates.json", encoding="utf-8") as file:
+    AGG = json.load(file)
+
+
+def aggregate(name):
+    \"\"\"One table of aggregates.json as a DataFrame.\"\"\"
+    part = AGG.get(name) or {{"columns": [], "rows": []}}
+    return pd.DataFrame(part["rows"], columns=part["columns"])
+
+
+def picked(metric, kind):
+    \"\"\"Rows DuckDB picked for ``metric`` (highest, lowest, outlier, flier_low, flier_high): name -> value.\"\"\"
+    rows = EXTREMES[(EXTREMES["column"] == metric) & (EXTREMES["kind"] == kind)].sort_values("rank")
+    return pd.Series(rows["value"].to_numpy(dtype=float), index=rows["row"].to_numpy(), dtype=float)
+
+
+ROWS, COLUMN_COUNT = AGG["rows"], AGG["column_count"]
+COLUMNS = aggregate("columns").set_index("column").rename_axis(None)  # per numeric column
+EXTREMES = aggregate("extremes")
+PRESENT = [column for column in NUMERIC if COLUMNS.loc[column, "count"] > 0]  # columns with at least one value
+"""
+    loaded = (
+        'print(f"Read the aggregates of {ROWS:,} rows and {COLUMN_COUNT:,} columns.")'
+        if aggregated
+        else 'print(f"Loaded {len(df):,} rows and {len(df.columns):,} columns.")'
+    )
+    code = f"""
 import json
 
 import matplotlib.pyplot as plt
@@ -294,81 +184,63 @@ HOW = {{column: "sum" if column in {plan.additive!r} else "mean" for column in N
 CATEGORIES = {plan.categories!r}
 TIME = {plan.time!r}
 FREQ = {plan.freq!r}
-LABEL_CANDIDATES = {plan.label_candidates!r}
-MARK = {mark!r}{months}
+{source(aggregated, frame, aggregates)}
+{_HELPERS}
 
-df = pd.read_csv("data.csv", dtype={ {name: "string" for name in plan.strings}!r}, parse_dates={plan.datetimes!r})
-for column in {plan.datetimes!r}:
-    df[column] = pd.to_datetime(df[column], errors="coerce", format="ISO8601")
-for column in NUMERIC:
-    df[column] = pd.to_numeric(df[column], errors="coerce")
-{period}
-
-# A readable name for each row (used by rankings and outliers): the first unique key, else the row number.
-row_name = pd.Series([f"row {{i + 1}}" for i in range(len(df))], index=df.index)
-for key in LABEL_CANDIDATES:
-    if len(df) and not df[key].isna().any(axis=None) and not df.duplicated(subset=key).any():
-        row_name = df[key[0]].astype("string")
-        for column in key[1:]:
-            row_name = row_name.str.cat(df[column].astype("string"), sep=" ")
-        break
-
-pd.set_option("display.width", 120)
-pd.set_option("display.max_columns", 20)
-pd.set_option("display.float_format", lambda v: f"{{v:,.2f}}" if abs(v) >= 1 else f"{{v:.4g}}")
-NUMBER = FuncFormatter(lambda v, _: f"{{v:,.0f}}" if abs(v) >= 1000 else f"{{v:g}}")
-
-
-def emit(key, value):
-    """Print a machine-readable copy of the numbers above, for the analyst's sentences."""
-    def plain(obj):
-        return obj.item() if hasattr(obj, "item") else str(obj)
-    print(MARK, json.dumps({{"key": key, "value": value}}, default=plain))
-
-
-def label(text, limit=40):
-    """Text for a chart: one line, not too long, and no "$" mathtext."""
-    text = " ".join(str(text).split())
-    text = text if len(text) <= limit else text[: limit - 1] + "…"
-    return text.replace("$", r"\\$")
-
-
-def clean(series):
-    """A Series as a JSON-ready dict; missing and infinite values become None."""
-    return {{str(k): (None if pd.isna(v) or np.isinf(v) else float(v)) for k, v in series.items()}}
-
-
-print(f"Loaded {{len(df):,}} rows and {{len(df.columns):,}} columns.")
-'''
-    return Cell(
-        "statistics",
-        "loading the data",
-        "Load `data.csv` with pandas, using the column types of the profile.",
-        code.strip() + "\n",
+{loaded}
+"""
+    text = (
+        "Read `aggregates.json`: the aggregates DuckDB computed over every row of the file (totals, means "
+        "and counts per column, category and period; histogram bins; box-plot statistics; correlations; "
+        "the highest, lowest and most outlying rows). `data.csv` holds only a sample and is not read."
+        if aggregated
+        else "Load `data.csv` with pandas, using the column types of the profile."
     )
+    return Cell("statistics", "loading the data", text, code.strip() + "\n")
 
 
-def _summary_cell(plan: Plan) -> Cell:
-    code = """
-summary = {"rows": len(df), "columns": len(df.columns), "numeric": {}, "missing": {}, "top": {}}
+def _summary_cell(aggregated: bool) -> Cell:
+    tables = source(
+        aggregated,
+        """
+rows, column_count = len(df), len(df.columns)
 if NUMERIC:
     stats = df[NUMERIC].describe().T
     stats["sum"] = df[NUMERIC].sum()
     stats["missing"] = df[NUMERIC].isna().sum()
+missing = df.isna().sum()
+frequent = {}  # column -> (most frequent values with their counts, distinct values)
+for column in df.columns:
+    if column not in NUMERIC and df[column].dtype.kind != "M":
+        frequent[column] = (df[column].value_counts().head(5), df[column].nunique())
+""",
+        """
+rows, column_count = ROWS, COLUMN_COUNT
+if NUMERIC:
+    stats = COLUMNS.loc[NUMERIC, ["count", "mean", "std", "min", "25%", "50%", "75%", "max", "sum", "missing"]]
+    stats = stats.astype(float)
+missing = pd.Series(AGG["missing"], dtype="int64")
+top_values = aggregate("top_values")
+frequent = {}  # column -> (most frequent values with their counts, distinct values)
+for column, distinct in AGG["distinct"].items():
+    values = top_values[top_values["column"] == column]
+    frequent[column] = (values.set_index("value")["count"].rename_axis(column), distinct)
+""",
+    )
+    code = f"""
+{tables}
+summary = {{"rows": rows, "columns": column_count, "numeric": {{}}, "missing": {{}}, "top": {{}}}}
+if NUMERIC:
     print(stats.to_string(max_rows=60))
     for column in NUMERIC:
         summary["numeric"][column] = clean(stats.loc[column])
-missing = df.isna().sum()
-summary["missing"] = {str(k): int(v) for k, v in missing.items() if v}
+summary["missing"] = {{str(k): int(v) for k, v in missing.items() if v}}
 print()
-print("Missing values:", ", ".join(f"{k} {v:,}" for k, v in summary["missing"].items()) or "none")
-for column in df.columns:
-    if column in NUMERIC or df[column].dtype.kind == "M":
-        continue
-    counts = df[column].value_counts().head(5)
+print("Missing values:", ", ".join(f"{{k}} {{v:,}}" for k, v in summary["missing"].items()) or "none")
+for column, (counts, distinct) in frequent.items():
     summary["top"][str(column)] = [[str(k), int(v)] for k, v in counts.items()]
     print()
-    print(f"Most frequent values of {column} ({df[column].nunique():,} distinct):")
+    print(f"Most frequent values of {{column}} ({{distinct:,}} distinct):")
     print(counts.to_string(max_rows=60))
 emit("summary", summary)
 """
@@ -381,24 +253,41 @@ emit("summary", summary)
     )
 
 
-def _groups_cell(plan: Plan) -> Cell:
-    code = """
-groups = {}
+def _groups_cell(aggregated: bool) -> Cell:
+    tables = source(
+        aggregated,
+        """
+grouped_tables = {}  # category -> (totals, means), one row per value, one column per metric
 for category in CATEGORIES:
     grouped = df.groupby(category)[NUMERIC]
-    totals, means = grouped.sum(), grouped.mean()
+    grouped_tables[category] = (grouped.sum(), grouped.mean())
+""",
+        """
+grouped_tables = {}  # category -> (totals, means), one row per value, one column per metric
+group_rows = aggregate("groups")
+for category in CATEGORIES:
+    wide = group_rows[group_rows["category"] == category].pivot(index="value", columns="metric")
+    grouped_tables[category] = tuple(
+        wide[part][NUMERIC].astype(float).rename_axis(index=category, columns=None) for part in ("total", "mean")
+    )
+""",
+    )
+    code = f"""
+{tables}
+groups = {{}}
+for category, (totals, means) in grouped_tables.items():
     order = (totals if HOW[NUMERIC[0]] == "sum" else means)[NUMERIC[0]].sort_values(ascending=False).index
-    totals, means = totals.loc[order], means.loc[order]
+    totals, means = totals.reindex(order), means.reindex(order)  # (.loc would take a boolean index for a mask)
     shares = totals / totals.sum() * 100
-    table = pd.concat({"total": totals, "mean": means, "share %": shares}, axis=1)
-    print(f"By {category}:")
+    table = pd.concat({{"total": totals, "mean": means, "share %": shares}}, axis=1)
+    print(f"By {{category}}:")
     print(table.to_string(max_rows=60))
     print()
-    groups[str(category)] = {
-        str(metric): {"total": clean(totals[metric]), "mean": clean(means[metric]), "share": clean(shares[metric]),
-                      "how": HOW[metric]}
+    groups[str(category)] = {{
+        str(metric): {{"total": clean(totals[metric]), "mean": clean(means[metric]), "share": clean(shares[metric]),
+                      "how": HOW[metric]}}
         for metric in NUMERIC
-    }
+    }}
 emit("groups", groups)
 """
     return Cell(
@@ -410,25 +299,41 @@ emit("groups", groups)
     )
 
 
-def _top_groups_cell(plan: Plan) -> Cell:
+def _top_groups_cell(plan: Plan, aggregated: bool) -> Cell:
+    tables = source(
+        aggregated,
+        """
+totals = df.groupby(category)[metrics].agg({metric: HOW[metric] for metric in metrics})
+distinct = len(totals)
+largest = {metric: totals[metric].nlargest(10) for metric in metrics}
+all_groups = {metric: totals[metric].sum() for metric in metrics}  # for the shares
+""",
+        """
+distinct = AGG["top_groups"]["distinct"]
+top_found = AGG["top_groups"]["metrics"]
+largest = {
+    metric: pd.Series(dict(top_found[metric]["largest"]), name=metric, dtype=float) for metric in metrics
+}
+all_groups = {metric: top_found[metric]["all_groups"] for metric in metrics}  # for the shares
+""",
+    )
     code = f"""
 category = {plan.top_category!r}
 metrics = NUMERIC[:2]
-totals = df.groupby(category)[metrics].agg(HOW)
+{tables}
 top = {{}}
 for metric in metrics:
-    largest = totals[metric].nlargest(10)
     word = "total" if HOW[metric] == "sum" else "mean"
-    print(f"Largest {{category}} by {{word}} {{metric}} (top 10 of {{len(totals):,}}):")
+    print(f"Largest {{category}} by {{word}} {{metric}} (top 10 of {{distinct:,}}):")
     if HOW[metric] == "sum":
-        shares = largest / totals[metric].sum() * 100
-        print(pd.DataFrame({{"total": largest, "share %": shares}}).to_string())
+        shares = largest[metric] / all_groups[metric] * 100
+        print(pd.DataFrame({{"total": largest[metric], "share %": shares}}).to_string())
     else:
-        shares = largest * np.nan
-        print(largest.to_string())
+        shares = largest[metric] * np.nan
+        print(largest[metric].to_string())
     print()
-    top[str(metric)] = {{"total": clean(largest), "share": clean(shares), "how": HOW[metric]}}
-emit("top_groups", {{"category": str(category), "distinct": int(len(totals)), "metrics": top}})
+    top[str(metric)] = {{"total": clean(largest[metric]), "share": clean(shares), "how": HOW[metric]}}
+emit("top_groups", {{"category": str(category), "distinct": int(distinct), "metrics": top}})
 """
     return Cell(
         "statistics",
@@ -439,23 +344,50 @@ emit("top_groups", {{"category": str(category), "distinct": int(len(totals)), "m
     )
 
 
-def _time_cell(plan: Plan) -> Cell:
+def _time_cell(plan: Plan, aggregated: bool) -> Cell:
     unit = plan.unit
     if plan.time_kind == "month":
         names = "period_names = [MONTHS_BY_NUMBER[int(p)] for p in totals.index]"
         prefix = f"MONTHS_BY_NUMBER = {dict(enumerate(['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'], start=1))!r}\n"
+        as_periods = "pd.Index(values.astype(int))"
     else:
         fmt = FREQUENCIES[plan.freq][2]
         label_of = f"p.start_time.strftime({fmt!r})" if plan.freq == "W" else f"p.strftime({fmt!r})"
         names = f"period_names = [{label_of} for p in totals.index]"
         prefix = ""
+        as_periods = "pd.DatetimeIndex(pd.to_datetime(values)).to_period(FREQ)"
     partial = (
-        "len(totals) > 1 and df[TIME].max() < totals.index[-1].end_time.floor('D')"
+        "len(totals) > 1 and last_time < totals.index[-1].end_time.floor('D')"
         if plan.time_kind == "datetime" and plan.coarsened
         else "False"
     )
+    frame_last = "last_time = df[TIME].max()\n" if plan.time_kind == "datetime" else ""
+    aggregates_last = 'last_time = pd.Timestamp(AGG["time_max"])\n' if plan.time_kind == "datetime" else ""
+    tables = source(
+        aggregated,
+        f"""
+totals = df.groupby(period)[NUMERIC].agg(HOW).sort_index()
+{frame_last}if CATEGORIES:
+    category = CATEGORIES[0]
+    largest = df.groupby(category)[NUMERIC[0]].agg(HOW[NUMERIC[0]]).nlargest(6).index
+    subset = df[df[category].isin(largest)]
+    by = subset.groupby([period[subset.index], category])[KEY].agg({{m: HOW[m] for m in KEY}}).unstack(category)
+""",
+        f"""
+def as_periods(values):
+    return {as_periods}
+
+
+per_period = aggregate("periods")
+totals = per_period[NUMERIC].astype(float).set_axis(as_periods(per_period["period"]))
+{aggregates_last}if CATEGORIES:
+    category = CATEGORIES[0]  # its largest values by the first metric, per period
+    cells = aggregate("period_groups")
+    by = cells.set_axis(as_periods(cells["period"])).pivot(columns="value", values=KEY).astype(float)
+""",
+    )
     code = f"""
-{prefix}totals = df.groupby(period)[NUMERIC].agg(HOW).sort_index()
+{prefix}{tables}
 {names}
 # The last period is incomplete when the data stop before its end (e.g. a month with 10 days of data).
 partial_last = {partial}
@@ -493,10 +425,6 @@ emit("time", {{
 }})
 
 if CATEGORIES:
-    category = CATEGORIES[0]
-    largest = df.groupby(category)[NUMERIC[0]].agg(HOW[NUMERIC[0]]).nlargest(6).index
-    subset = df[df[category].isin(largest)]
-    by = subset.groupby([period[subset.index], category])[KEY].agg({{m: HOW[m] for m in KEY}}).unstack(category)
     by = by.reindex(totals.index)  # same periods as the totals, even where no large category sold
     by_growth = (by.pct_change() * 100).replace([np.inf, -np.inf], np.nan)
     per_category = {{}}
@@ -525,19 +453,31 @@ if CATEGORIES:
     )
 
 
-def _rank_cell() -> Cell:
-    code = """
-ranks = {}
+def _rank_cell(aggregated: bool) -> Cell:
+    tables = source(
+        aggregated,
+        """
 n = min(3, max(1, len(df) // 2))
+ranked = {}  # metric -> (highest rows, lowest rows), row name -> value
 for metric in NUMERIC:
     values = pd.Series(df[metric].to_numpy(), index=row_name.to_numpy()).dropna()
-    if values.empty:
-        continue
-    top, bottom = values.nlargest(n), values.nsmallest(n)
-    print(f"{metric}: highest", ", ".join(f"{k} ({v:,.4g})" for k, v in top.items()),
-          "| lowest", ", ".join(f"{k} ({v:,.4g})" for k, v in bottom.items()))
-    ranks[str(metric)] = {"top": [[str(k), float(v)] for k, v in top.items()],
-                          "bottom": [[str(k), float(v)] for k, v in bottom.items()]}
+    if not values.empty:
+        ranked[metric] = (values.nlargest(n), values.nsmallest(n))
+""",
+        """
+ranked = {}  # metric -> (highest rows, lowest rows), row name -> value
+for metric in PRESENT:
+    ranked[metric] = (picked(metric, "highest"), picked(metric, "lowest"))
+""",
+    )
+    code = f"""
+{tables}
+ranks = {{}}
+for metric, (top, bottom) in ranked.items():
+    print(f"{{metric}}: highest", ", ".join(f"{{k}} ({{v:,.4g}})" for k, v in top.items()),
+          "| lowest", ", ".join(f"{{k}} ({{v:,.4g}})" for k, v in bottom.items()))
+    ranks[str(metric)] = {{"top": [[str(k), float(v)] for k, v in top.items()],
+                          "bottom": [[str(k), float(v)] for k, v in bottom.items()]}}
 emit("ranks", ranks)
 """
     return Cell(
@@ -545,9 +485,11 @@ emit("ranks", ranks)
     )
 
 
-def _outlier_cell() -> Cell:
-    code = """
-outliers = {}
+def _outlier_cell(aggregated: bool) -> Cell:
+    tables = source(
+        aggregated,
+        """
+found = {}  # metric -> (low fence, high fence, outlier count, the farthest from the median by row name)
 for metric in NUMERIC:
     values = pd.Series(df[metric].to_numpy(), index=row_name.to_numpy()).dropna()
     if len(values) < 4:
@@ -556,10 +498,26 @@ for metric in NUMERIC:
     low, high = q1 - 1.5 * (q3 - q1), q3 + 1.5 * (q3 - q1)
     outside = values[(values < low) | (values > high)]
     outside = outside.reindex(outside.sub(values.median()).abs().sort_values(ascending=False).index)
-    print(f"{metric}: IQR bounds [{low:,.4g}, {high:,.4g}], {len(outside):,} outliers",
-          ", ".join(f"{k} ({v:,.4g})" for k, v in outside.head(5).items()))
-    outliers[str(metric)] = {"low": float(low), "high": float(high), "count": int(len(outside)),
-                             "rows": [[str(k), float(v)] for k, v in outside.head(5).items()]}
+    found[metric] = (low, high, len(outside), outside.head(5))
+""",
+        """
+found = {}  # metric -> (low fence, high fence, outlier count, the farthest from the median by row name)
+for metric in NUMERIC:
+    stats = COLUMNS.loc[metric]
+    if stats["count"] < 4:
+        continue
+    q1, q3 = stats["25%"], stats["75%"]
+    found[metric] = (q1 - 1.5 * (q3 - q1), q3 + 1.5 * (q3 - q1), int(stats["outliers"]), picked(metric, "outlier"))
+""",
+    )
+    code = f"""
+{tables}
+outliers = {{}}
+for metric, (low, high, count, farthest) in found.items():
+    print(f"{{metric}}: IQR bounds [{{low:,.4g}}, {{high:,.4g}}], {{count:,}} outliers",
+          ", ".join(f"{{k}} ({{v:,.4g}})" for k, v in farthest.items()))
+    outliers[str(metric)] = {{"low": float(low), "high": float(high), "count": int(count),
+                             "rows": [[str(k), float(v)] for k, v in farthest.items()]}}
 emit("outliers", outliers)
 """
     return Cell(
@@ -570,9 +528,14 @@ emit("outliers", outliers)
     )
 
 
-def _corr_cell() -> Cell:
-    code = """
-corr = df[NUMERIC].corr()
+def _corr_cell(aggregated: bool) -> Cell:
+    matrix = source(
+        aggregated,
+        "corr = df[NUMERIC].corr()",
+        'corr = aggregate("correlations").set_index("column").rename_axis(None)[NUMERIC].astype(float)',
+    )
+    code = f"""
+{matrix}
 print(corr.to_string(max_rows=60))
 pairs = []
 for i, a in enumerate(NUMERIC):
@@ -582,217 +545,13 @@ for i, a in enumerate(NUMERIC):
             pairs.append([str(a), str(b), float(r)])
 pairs.sort(key=lambda pair: -abs(pair[2]))
 print()
-print("Strongest pairs:", "; ".join(f"{a} ~ {b}: r = {r:+.2f}" for a, b, r in pairs[:5]) or "none")
+print("Strongest pairs:", "; ".join(f"{{a}} ~ {{b}}: r = {{r:+.2f}}" for a, b, r in pairs[:5]) or "none")
 emit("correlations", pairs[:10])
 """
     return Cell(
         "statistics",
         "correlations",
         "Pearson correlations between the numeric columns, strongest pairs first.",
-        code.strip() + "\n",
-    )
-
-
-def _grid(var: str) -> str:
-    return f"""n = len({var})
-ncols = min(3, n)
-nrows = -(-n // ncols)
-fig, axes = plt.subplots(nrows, ncols, figsize=(4.6 * ncols, 3.6 * nrows), squeeze=False)
-for ax in axes.flat[n:]:
-    ax.set_visible(False)"""
-
-
-def _hist_cell() -> Cell:
-    code = f"""
-columns = [c for c in NUMERIC[:{MAX_CHART_NUMERIC}] if df[c].notna().any()]
-labels = {{c: label(c) for c in columns}}
-if columns:
-    {_grid("columns").replace(chr(10), chr(10) + "    ")}
-    for ax, column in zip(axes.flat, columns):
-        values = df[column].dropna()
-        ax.hist(values, bins=int(min(30, max(5, np.sqrt(len(values))))), color="#4C72B0", edgecolor="white")
-        ax.set_title(labels[column])
-        ax.set_xlabel(labels[column])
-        ax.set_ylabel("Rows")
-        ax.yaxis.get_major_locator().set_params(integer=True)
-        ax.xaxis.set_major_formatter(NUMBER)
-        ax.tick_params(axis="x", labelrotation=30)
-    fig.suptitle("Distribution of each numeric column")
-    fig.tight_layout()
-"""
-    return Cell(
-        "charts",
-        "histograms",
-        "Histograms: how the values of each numeric column are distributed.",
-        code.strip() + "\n",
-    )
-
-
-def _box_cell() -> Cell:
-    code = f"""
-columns = [c for c in NUMERIC[:{MAX_CHART_NUMERIC}] if df[c].notna().any()]
-labels = {{c: label(c) for c in columns}}
-if columns:
-    {_grid("columns").replace(chr(10), chr(10) + "    ")}
-    for ax, column in zip(axes.flat, columns):
-        ax.boxplot(df[column].dropna(), whis=1.5, widths=0.5, patch_artist=True,
-                   boxprops={{"facecolor": "#C6D4EA"}}, medianprops={{"color": "#C44E52", "linewidth": 2}})
-        ax.set_title(labels[column])
-        ax.set_ylabel(labels[column])
-        ax.set_xticks([])
-        ax.yaxis.set_major_formatter(NUMBER)
-    fig.suptitle("Box plots (whiskers at 1.5 × IQR, points beyond are outliers)")
-    fig.tight_layout()
-"""
-    return Cell(
-        "charts",
-        "box plots",
-        "Box plots: median, quartiles and outliers of each numeric column.",
-        code.strip() + "\n",
-    )
-
-
-def _line_cell(plan: Plan) -> Cell:
-    unit = plan.unit
-    code = f"""
-x = np.arange(len(totals))
-step = max(1, -(-len(x) // 12))
-for metric in KEY:
-    y = totals[metric]
-    if y.notna().sum() < 2:
-        continue
-    name = label(metric, 40)
-    fig, ax = plt.subplots(figsize=(9, 4.8))
-    ax.plot(x, y.to_numpy(dtype=float), marker="o", linewidth=2, color="#4C72B0",
-            label=f"{{'Total' if HOW[metric] == 'sum' else 'Mean'}} {{name}}")
-    if CATEGORIES and by[metric].shape[1] <= 6:
-        for value in by[metric].columns:
-            ax.plot(x, by[metric][value].to_numpy(dtype=float), marker=".", linewidth=1, alpha=0.8,
-                    label=label(value, 30))
-    fit = trend.get(str(metric))
-    if fit:
-        ax.plot(x, fit["slope"] * x + fit["intercept"], linestyle="--", color="#C44E52",
-                label=f"Trend: {{fit['slope']:+,.4g}} per {unit}")
-    ax.set_title(f"{{name}} per {unit} with a least-squares trend line")
-    ax.set_xlabel({chart_label(plan.time, 60)!r})
-    ax.set_ylabel(f"{{'Total' if HOW[metric] == 'sum' else 'Mean'}} {{name}}")
-    ax.set_xticks(x[::step], [period_names[i] for i in x[::step]],
-                  rotation=30 if max(len(s) for s in period_names) > 4 else 0, ha="right" if max(len(s) for s in period_names) > 4 else "center")
-    ax.yaxis.set_major_formatter(NUMBER)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize="small")
-    fig.tight_layout()
-"""
-    return Cell(
-        "charts",
-        "time-series lines",
-        f"Line chart of each numeric column per {unit} with its fitted least-squares trend line.",
-        code.strip() + "\n",
-    )
-
-
-def _bar_cell(plan: Plan) -> Cell:
-    code = """
-metrics = [m for m in KEY if df[m].notna().any()]
-for category in CATEGORIES[:2]:
-    if not metrics:
-        break
-    fig, axes = plt.subplots(1, len(metrics), figsize=(4.8 * len(metrics), 0.45 * min(15, df[category].nunique()) + 2.4),
-                             squeeze=False)
-    cat_name = label(category, 40)
-    for ax, metric in zip(axes.flat, metrics):
-        values = df.groupby(category)[metric].agg(HOW[metric]).sort_values().tail(15)
-        word = "Total" if HOW[metric] == "sum" else "Mean"
-        names = [label(v, 25) for v in values.index]
-        bars = ax.barh(names, values.to_numpy(dtype=float), color="#55A868")
-        ax.bar_label(bars, labels=[f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.3g}" for v in values], padding=3,
-                     fontsize="small")
-        metric_name = label(metric, 40)
-        ax.set_title(f"{word} {metric_name} by {cat_name}")
-        ax.set_xlabel(f"{word} {metric_name}")
-        ax.set_ylabel(cat_name)
-        ax.xaxis.set_major_formatter(NUMBER)
-        ax.margins(x=0.2)
-    kinds = {HOW[m] for m in metrics}
-    fig.suptitle(f"{'Totals' if kinds == {'sum'} else 'Means' if kinds == {'mean'} else 'Totals and means'} by {cat_name}")
-    fig.tight_layout()
-"""
-    return Cell(
-        "charts",
-        "grouped totals",
-        "Bar charts of each numeric column by category: totals of amounts, means of measurements.",
-        code.strip() + "\n",
-    )
-
-
-def _ranking_bar_cell() -> Cell:
-    code = """
-metrics = [m for m in KEY if df[m].notna().any()]
-if metrics:
-    fig, axes = plt.subplots(1, len(metrics), figsize=(4.8 * len(metrics), 0.4 * len(df) + 2.4), squeeze=False)
-    for ax, metric in zip(axes.flat, metrics):
-        values = pd.Series(df[metric].to_numpy(), index=row_name.to_numpy()).dropna().sort_values()
-        bars = ax.barh([label(v, 25) for v in values.index], values.to_numpy(dtype=float), color="#8172B2")
-        ax.bar_label(bars, labels=[f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.3g}" for v in values], padding=3,
-                     fontsize="small")
-        ax.set_title(label(metric))
-        ax.set_xlabel(label(metric))
-        ax.xaxis.set_major_formatter(NUMBER)
-        ax.margins(x=0.2)
-    fig.suptitle("Rows ranked by each numeric column")
-    fig.tight_layout()
-"""
-    return Cell(
-        "charts", "ranking bars", "Bar charts ranking the rows by each numeric column.", code.strip() + "\n"
-    )
-
-
-def _count_bar_cell(plan: Plan) -> Cell:
-    code = f"""
-category = {plan.first_category!r}
-counts = df[category].value_counts().head(15).sort_values()
-if not counts.empty:
-    cat_name = label(category, 40)
-    fig, ax = plt.subplots(figsize=(7, 0.45 * len(counts) + 2))
-    bars = ax.barh([label(v, 25) for v in counts.index], counts.to_numpy(), color="#55A868")
-    ax.bar_label(bars, padding=3, fontsize="small")
-    ax.xaxis.get_major_locator().set_params(integer=True)
-    ax.set_title(f"Rows per {{cat_name}} (most frequent)")
-    ax.set_xlabel("Rows")
-    ax.set_ylabel(cat_name)
-    fig.tight_layout()
-"""
-    return Cell(
-        "charts",
-        "value counts",
-        "Bar chart of the most frequent values (there are no numeric columns).",
-        code.strip() + "\n",
-    )
-
-
-def _heatmap_cell() -> Cell:
-    code = """
-matrix = df[NUMERIC].corr()
-names = [label(c, 25) for c in matrix.columns]
-size = max(5.0, 0.7 * len(names) + 2.5)
-fig, ax = plt.subplots(figsize=(size + 1, size))
-image = ax.imshow(matrix.to_numpy(dtype=float), vmin=-1, vmax=1, cmap="RdBu_r")
-ax.set_xticks(range(len(names)), names, rotation=45, ha="right")
-ax.set_yticks(range(len(names)), names)
-if len(names) <= 10:
-    for i in range(len(names)):
-        for j in range(len(names)):
-            r = matrix.iat[i, j]
-            ax.text(j, i, "–" if pd.isna(r) else f"{r:.2f}", ha="center", va="center",
-                    color="white" if pd.notna(r) and abs(r) > 0.6 else "black", fontsize="small")
-fig.colorbar(image, ax=ax, label="Pearson r")
-ax.set_title("Correlation between numeric columns")
-fig.tight_layout()
-"""
-    return Cell(
-        "charts",
-        "correlation heatmap",
-        "Heatmap of the correlations between the numeric columns.",
         code.strip() + "\n",
     )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from shared.analysts.local_code import is_amount
+from shared.analysis_plan import is_amount
 from shared.analysts.local_code import nice_number as num
 
 MAX_INSIGHTS = 6
