@@ -7,7 +7,9 @@ reported as the median of several runs with the min–max range, since machines 
                 sandbox, charts, report): wall time and peak RSS of the largest single process.
   profile       the pipeline's read + profile step (`python -m scripts.profile_file`) on synthetic
                 10 MB, 100 MB and 1 GB CSVs (a date, 2 categorical, 10 numeric columns) beside the pandas
-                baseline (read_csv + describe + quantiles + IQR outliers + corr) on the same files.
+                baseline (read_csv + describe + quantiles + IQR outliers + corr) on the same files; on
+                the largest, also with the analyst's aggregates, and read as a stream on one core (what
+                a 1-vCPU analyze function does with a cloud object).
   imports       `python -c "import X"` for each entry module beside the SDKs its path needs, minus a
                 bare interpreter start.
   sandbox       one code cell (pandas + pyplot imports, a small frame, one figure): a fresh interpreter
@@ -47,10 +49,14 @@ class Run:
     peak_rss_mib: float
 
 
-def run_process(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> Run:
-    """Run a command to completion; peak RSS is the largest of it and its reaped children."""
+def run_process(argv: list[str], cwd: Path, env: dict[str, str] | None = None, *, one_core: bool = False) -> Run:
+    """Run a command to completion; peak RSS is the largest of it and its reaped children. ``one_core``
+    pins it to one processor, as a 1-vCPU function has."""
     started = time.perf_counter()
-    proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    pin = (lambda: os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})) if one_core else None
+    proc = subprocess.Popen(
+        argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, preexec_fn=pin
+    )
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - started
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -121,8 +127,28 @@ def bench_profile(work: Path, runs: int, sizes: list[int]) -> None:
             f"{_range([r.peak_rss_mib for r in theirs], 0, 'MiB'):>20}"
         )
         print(f"  {'':>8} {'':>11}  speed-up {t_pd / t_ours:.2f}x, memory {m_ours / m_pd:.2f} of pandas' (n={n})")
+        if target == sizes[-1]:
+            bench_large_file_paths(data, n, env)
         if target >= 500_000_000:
             data.unlink()  # a GB of temp space back before the next section
+
+
+def bench_large_file_paths(data: Path, runs: int, env: dict[str, str]) -> None:
+    """The same file as the analyze function sees a large object: with the analyst's aggregates, and read
+    as a stream through a pipe on one core (a 1-vCPU function)."""
+    variants = {
+        "profile + the analyst's aggregates": ([str(data), "--aggregates"], False),
+        "profile, streamed, one core": ([str(data), "--stream"], True),
+    }
+    for label, (args, one_core) in variants.items():
+        found = [
+            run_process([sys.executable, "-m", "scripts.profile_file", *args], REPO, env, one_core=one_core)
+            for _ in range(runs)
+        ]
+        print(
+            f"  {label:<36} {_range([r.wall_s for r in found]):>22} s, "
+            f"peak {_range([r.peak_rss_mib for r in found], 0, 'MiB')} (n={runs})"
+        )
 
 
 def _range(values: list[float], digits: int = 2, unit: str = "") -> str:

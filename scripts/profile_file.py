@@ -4,6 +4,9 @@
                                                   LARGE_FILE_BYTES, DuckDB streaming above it
   python -m scripts.profile_file FILE --pandas    the obvious alternative: pandas read_csv + describe +
                                                   quantiles + IQR outliers + corr, every row in memory
+  python -m scripts.profile_file FILE --stream    a large file read as a stream through a pipe, as the
+                                                  analyze function reads a cloud object
+  python -m scripts.profile_file FILE --aggregates  also the analyst's aggregates of every row
 
 Prints one JSON line: rows, columns, seconds, path taken.
 """
@@ -17,17 +20,29 @@ import time
 from pathlib import Path
 
 
-def pipeline_profile(path: Path) -> dict:
+def pipeline_profile(path: Path, *, stream: bool = False, aggregates: bool = False) -> dict:
     from shared.csv_reader import Limits, read_csv
     from shared.settings import Settings
 
     settings = Settings.from_env()
     limits = Limits.from_settings(settings)
     if path.stat().st_size > settings.large_file_bytes:
-        from shared.large_file import profile_large_file
+        from functools import partial
 
-        result = profile_large_file(path, path.name, limits, aggregates=False)  # the profile step alone
-        return {"path": "duckdb", "rows": result.profile.rows, "columns": len(result.profile.columns)}
+        from shared.large_file import profile_large_file
+        from shared.stream_feed import ObjectStream
+
+        # a stream is what the analyze function reads a cloud object as (through a pipe, once per pass)
+        data = ObjectStream(partial(path.open, "rb"), path.stat().st_size) if stream else path
+        result = profile_large_file(data, path.name, limits, aggregates=aggregates)
+        return {
+            "path": "duckdb" + (", streamed" if stream else ""),
+            "rows": result.profile.rows,
+            "columns": len(result.profile.columns),
+            "load_s": round(result.load_s, 3),
+            "profile_s": round(result.profile_s, 3),
+            "aggregates_s": round(result.aggregates_s, 3),
+        }
     from shared.profile import compute_profile
 
     profile = compute_profile(read_csv(path, path.name, limits))
@@ -54,9 +69,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("file", type=Path)
     parser.add_argument("--pandas", action="store_true", help="the pandas baseline instead of the pipeline")
+    parser.add_argument("--stream", action="store_true", help="read a large file as a stream (the cloud path)")
+    parser.add_argument("--aggregates", action="store_true", help="also the analyst's aggregates (large files)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    result = pandas_profile(args.file) if args.pandas else pipeline_profile(args.file)
+    if args.pandas:
+        result = pandas_profile(args.file)
+    else:
+        result = pipeline_profile(args.file, stream=args.stream, aggregates=args.aggregates)
     result["seconds"] = round(time.perf_counter() - started, 3)
     print(json.dumps(result))
     return 0
