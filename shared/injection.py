@@ -15,8 +15,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # the analyze entry module imports this; pandas loads only when a table is scanned
+    import pandas as pd
 
 _PATTERNS = [
     (r"\b(?:ignore|disregard|forget|override)\b[\s\w,'-]{0,40}?\b(?:previous|prior|above|earlier|all|any|your)\b"
@@ -86,6 +88,8 @@ def scan_table(
     keep: int = 5,
 ) -> InjectionScan:
     """Scan the headers and the first ``max_rows`` rows of the text columns of ``frame``."""
+    import pandas as pd
+
     findings: list[Finding] = []
     cells = 0
     names: Sequence[str] = list(headers) if headers is not None else [str(c) for c in frame.columns]

@@ -82,13 +82,14 @@ def test_no_warm_up_when_gemini_will_analyse(live):
         stop(child)
 
 
-def test_importing_the_entry_module_imports_nothing_heavy_and_starts_no_thread():
+@pytest.mark.parametrize("function", ["analyze", "report"])
+def test_importing_the_entry_module_imports_nothing_heavy_and_starts_no_thread(function):
     code = (
         "import importlib.util, sys, threading\n"
-        f"spec = importlib.util.spec_from_file_location('main', {str(ROOT / 'functions/analyze/main.py')!r})\n"
+        f"spec = importlib.util.spec_from_file_location('main', {str(ROOT / f'functions/{function}/main.py')!r})\n"
         "spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
         "heavy = [m for m in ('shared.sandbox', 'shared.analysts.gemini', 'google.genai', 'duckdb',"
-        " 'matplotlib', 'google.cloud.storage') if m in sys.modules]\n"
+        " 'matplotlib', 'pandas', 'numpy', 'google.cloud.storage') if m in sys.modules]\n"
         "print(heavy, threading.active_count())\n"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")} | {
