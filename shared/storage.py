@@ -5,7 +5,7 @@ Only this module imports google-cloud-storage (lazily, so the local path never p
 CONTRACT: ObjectStore and LocalStore are final. GcsStore implements ObjectStore on Cloud Storage (or
 fake-gcs-server when STORAGE_EMULATOR_HOST is set, which the official client honours by itself) and
 adds the generation-aware calls the run ledger needs (``read_versioned``, ``write`` with
-``if_generation_match``, ``delete``, ``list``).
+``if_generation_match``, ``delete``, ``list``) and ``open_stream``, which reads a large object in ranges.
 """
 
 from __future__ import annotations

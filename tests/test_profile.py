@@ -11,7 +11,6 @@ import json
 import math
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
