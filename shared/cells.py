@@ -45,7 +45,6 @@ def cells_of(steps: list[dict[str, Any]]) -> list[Cell]:
     return cells
 
 
-
 def read_aggregates(cells: list[Cell]) -> bool:
     """True when the cells read a large file's aggregates of every row (``aggregates.json``, which
     ``shared.aggregates`` writes into the sandbox) instead of the table itself."""
